@@ -1,0 +1,184 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { blobName, type BlobRef } from './blobRef';
+import type { CheckpointDoc, CheckpointStore } from './checkpoints';
+import { ForwarderError } from './errors';
+import type { BlobSnapshot, FlowLogBlobs } from './flowLogBlobs';
+import { RecordFramer, recoverRecords, type FramedElement } from './framing';
+
+/**
+ * Incremental claims (docs/contract.md "Delivery semantics"). Each claim takes the complete records between
+ * the blob's last claim and the claimant's `contentLength`, and records the range under the claim id with an
+ * ETag-conditional checkpoint write. Bytes are read before the claim is written, so the claim ends on a
+ * verified record boundary; on a lost race the checkpoint is reloaded and the claim recomputed.
+ */
+
+export interface ClaimRequest {
+  ref: BlobRef;
+  /** The event id (or a backfill claim id): a repeat returns the same range. */
+  claimId: string;
+  /** The blob size this claim covers: the event's `data.contentLength`. */
+  contentLength: number;
+}
+
+export interface MalformedSpan {
+  element: FramedElement;
+  reason: string;
+}
+
+export type ClaimOutcome =
+  | {
+      kind: 'claimed' | 'redelivered';
+      start: number;
+      end: number;
+      generation: number;
+      records: FramedElement[];
+      malformed: MalformedSpan[];
+    }
+  | { kind: 'nothingNew'; claimedEnd: number }
+  | { kind: 'blobGone' };
+
+export interface ClaimIO {
+  blobs: FlowLogBlobs;
+  checkpoints: CheckpointStore;
+}
+
+const MAX_ATTEMPTS = 40;
+/** How many bytes before the claimed end the checkpoint keeps, to recognise the same blob. */
+const TAIL_BYTES = 64;
+
+export async function claimRange(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutcome> {
+  const { ref, claimId } = request;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const loaded = await io.checkpoints.load(ref);
+    const previous = loaded?.doc;
+
+    const earlier = previous?.claims[claimId];
+    if (previous && earlier) {
+      const replay = await io.blobs.read(ref, earlier.start, earlier.end);
+      if (!replay) return { kind: 'blobGone' };
+      if (replay.createdOn === previous.createdOn && replay.bytes.length === earlier.end - earlier.start) {
+        return { kind: 'redelivered', ...earlier, generation: previous.generation, ...frameClaimed(replay.bytes, earlier.start) };
+      }
+      // The blob changed under that claim (deleted and written again): handle the id as a new claim.
+    }
+
+    let doc = previous ?? newCheckpoint(ref, 1, null);
+    // Re-read the claimed end's last bytes too: if they differ, this is another blob under the same name.
+    const tailLength = Math.min(TAIL_BYTES, doc.claimedEnd);
+    let snapshotStart = doc.claimedEnd - tailLength;
+    let snapshot = await io.blobs.read(ref, snapshotStart, Math.max(request.contentLength, doc.claimedEnd));
+    if (!snapshot) return { kind: 'blobGone' };
+    if (!previous) doc = { ...doc, createdOn: snapshot.createdOn };
+
+    let framed = previous && isReplaced(previous, snapshot, tailLength) ? undefined : frameNew(withoutTail(snapshot, tailLength), doc.claimedEnd, request.contentLength);
+    if (!framed && previous) {
+      // Deleted and written again: a new generation, read from the start so nothing of it is skipped.
+      doc = newCheckpoint(ref, previous.generation + 1, snapshot.createdOn);
+      snapshotStart = 0;
+      snapshot = await io.blobs.read(ref, 0, Math.min(request.contentLength, snapshot.blobSize));
+      if (!snapshot) return { kind: 'blobGone' };
+      framed = frameNew(snapshot, 0, request.contentLength) ?? wholeRangeMalformed(snapshot, 0, NOT_A_DOCUMENT);
+    }
+    if (!framed || framed.end <= doc.claimedEnd) return { kind: 'nothingNew', claimedEnd: doc.claimedEnd };
+
+    const start = doc.claimedEnd;
+    const claimed: CheckpointDoc = {
+      ...doc,
+      claimedEnd: framed.end,
+      tail: tailBefore(snapshot.bytes, snapshotStart, framed.end),
+      claims: { ...doc.claims, [claimId]: { start, end: framed.end } },
+      updatedAt: new Date().toISOString(),
+    };
+    // A fresh generation replaces the document, so it is conditional on the one it replaces.
+    if (await io.checkpoints.save(ref, claimed, loaded?.etag)) {
+      return { kind: 'claimed', start, end: framed.end, generation: claimed.generation, records: framed.records, malformed: framed.malformed };
+    }
+    await sleep(Math.random() * 10 * Math.min(attempt, 10));
+  }
+  throw new ForwarderError('CHECKPOINT_CONTENTION', `could not record a claim on ${blobName(ref)} after ${MAX_ATTEMPTS} attempts`, true);
+}
+
+function newCheckpoint(ref: BlobRef, generation: number, createdOn: string | null): CheckpointDoc {
+  return { version: 1, blob: blobName(ref), generation, createdOn, claimedEnd: 0, tail: '', claims: {}, updatedAt: new Date().toISOString() };
+}
+
+/**
+ * The blob is not the one the checkpoint describes: created again, shorter than what was claimed, or with
+ * other bytes before the claimed end (creation times have one-second resolution).
+ */
+function isReplaced(doc: CheckpointDoc, snapshot: BlobSnapshot, tailLength: number): boolean {
+  const recreated = doc.createdOn !== null && snapshot.createdOn !== null && doc.createdOn !== snapshot.createdOn;
+  return recreated || snapshot.blobSize < doc.claimedEnd || !snapshot.bytes.subarray(0, tailLength).equals(Buffer.from(doc.tail, 'base64'));
+}
+
+function withoutTail(snapshot: BlobSnapshot, tailLength: number): BlobSnapshot {
+  return { ...snapshot, bytes: snapshot.bytes.subarray(tailLength) };
+}
+
+/** The last bytes before `end`, from bytes read starting at `readStart`. */
+function tailBefore(bytes: Buffer, readStart: number, end: number): string {
+  return bytes.subarray(Math.max(0, end - TAIL_BYTES - readStart), end - readStart).toString('base64');
+}
+
+interface FramedClaim {
+  end: number;
+  /** Framed records in order, including malformed spans: parsing gives those their dead-letter reason. */
+  records: FramedElement[];
+  malformed: MalformedSpan[];
+}
+
+const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
+
+/**
+ * Frames bytes read from `from` (the claimed end) up to the claimant's content length. Returns undefined if
+ * `from` is not a record boundary of this blob (so it was replaced).
+ */
+function frameNew(snapshot: BlobSnapshot, from: number, contentLength: number): FramedClaim | undefined {
+  const framer = new RecordFramer(from, from === 0 ? 'document' : 'afterRecord');
+  const records = framer.push(snapshot.bytes);
+  const summary = framer.summary();
+  if (summary.mismatch === 'notRecordBoundary') return undefined;
+  if (summary.mismatch === 'notFlowLogDocument') return wholeRangeMalformed(snapshot, from, NOT_A_DOCUMENT);
+  if (summary.incompleteFrom === undefined) return { end: summary.end, records, malformed: [] };
+
+  // A record that never closes. Network Watcher's commit of `contentLength` bytes ended with `]}`, so the
+  // record can only be malformed: set it aside up to that boundary and keep the records after it.
+  const boundary = committedBoundary(snapshot, from, contentLength);
+  if (boundary === undefined || boundary <= summary.incompleteFrom) return { end: summary.end, records, malformed: [] };
+  const unclosed = snapshot.bytes.subarray(summary.incompleteFrom - from, boundary - from);
+  return { end: boundary, records: [...records, ...recovered(summary.incompleteFrom, unclosed)], malformed: [] };
+}
+
+/**
+ * The end of the claimant's records when the blob has Network Watcher's layout: at `contentLength - 2`
+ * there was the closing `]}`, now either still `]` or the `,` of a later record. At the blob's very end,
+ * a record that never closes is final too. Otherwise undefined: wait for a later claim.
+ */
+function committedBoundary(snapshot: BlobSnapshot, from: number, contentLength: number): number | undefined {
+  const readEnd = from + snapshot.bytes.length;
+  const tail = contentLength - 2;
+  if (tail >= from && tail < readEnd) {
+    const byte = snapshot.bytes[tail - from];
+    if (byte === 0x5d || byte === 0x2c) return tail;
+  }
+  return readEnd >= snapshot.blobSize ? readEnd : undefined;
+}
+
+function recovered(start: number, bytes: Buffer): FramedElement[] {
+  const { malformed, records } = recoverRecords(start, bytes);
+  return malformed ? [malformed, ...records] : records;
+}
+
+function wholeRangeMalformed(snapshot: BlobSnapshot, from: number, reason: string): FramedClaim {
+  const end = from + snapshot.bytes.length;
+  return { end, records: [], malformed: snapshot.bytes.length > 0 ? [{ element: { start: from, end, bytes: snapshot.bytes }, reason }] : [] };
+}
+
+/** Re-frames a range claimed earlier, which ends exactly on a record boundary, the way it was framed then. */
+function frameClaimed(bytes: Buffer, start: number): { records: FramedElement[]; malformed: MalformedSpan[] } {
+  const framer = new RecordFramer(start, start === 0 ? 'document' : 'afterRecord');
+  const records = framer.push(bytes);
+  if (framer.summary().mismatch) return { records: [], malformed: [{ element: { start, end: start + bytes.length, bytes }, reason: NOT_A_DOCUMENT }] };
+  const unclosed = framer.finishAtBoundary();
+  return { records: unclosed ? [...records, ...recovered(unclosed.start, unclosed.bytes)] : records, malformed: [] };
+}

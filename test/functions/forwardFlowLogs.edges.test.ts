@@ -1,0 +1,151 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ContainerClient } from '@azure/storage-blob';
+import { invoke, recordsOf, writeHour } from '../support/hour';
+import { azuriteConnectionString, listBlobNames, newContainer, uniqueName, azuriteService } from '../support/storage';
+
+/** Deleted, replaced, foreign and forged blobs, and bad settings, against Azurite through the handler. */
+
+let flowLogs: ContainerClient;
+let checkpointContainer: string;
+const savedEnv = { ...process.env };
+
+beforeEach(async () => {
+  flowLogs = await newContainer('flowlogs');
+  checkpointContainer = uniqueName('cp');
+  process.env = {
+    ...savedEnv,
+    FlowLogsStorage: azuriteConnectionString(),
+    AzureWebJobsStorage: azuriteConnectionString(),
+    FLOWLOG_CONTAINERS: flowLogs.containerName,
+    CHECKPOINT_CONTAINER: checkpointContainer,
+    DEAD_LETTER_CONTAINER: uniqueName('dl'),
+  };
+});
+
+afterAll(() => {
+  process.env = savedEnv;
+});
+
+async function deliver(events: readonly unknown[]): Promise<string[]> {
+  const bodies: string[] = [];
+  for (const event of events) bodies.push(...(await invoke(event)).bodies);
+  return bodies;
+}
+
+function outcomeOf(logs: { message: string }[]): { outcome: string; reason?: string } {
+  return JSON.parse(logs[0]?.message ?? '{}') as { outcome: string; reason?: string };
+}
+
+describe('a blob deleted and written again under the same name', () => {
+  it('forwards the new, shorter blob from its start', async () => {
+    const nic = 4242;
+    const before = await writeHour(flowLogs, { commits: 8, nic, seed: 1 });
+    expect(recordsOf(await deliver(before.events))).toEqual(before.records);
+    await flowLogs.getBlobClient(before.ref.blobPath).delete();
+
+    const after = await writeHour(flowLogs, { commits: 3, nic, seed: 2 });
+    expect(after.ref).toEqual(before.ref);
+    expect(recordsOf(await deliver(after.events))).toEqual(after.records);
+  });
+
+  it('forwards the new, longer blob from its start even within the same second', async () => {
+    const nic = 777;
+    const before = await writeHour(flowLogs, { commits: 2, nic, seed: 5 });
+    await deliver(before.events);
+    await flowLogs.getBlobClient(before.ref.blobPath).delete();
+    const after = await writeHour(flowLogs, { commits: 6, nic, seed: 6 });
+    expect(recordsOf(await deliver(after.events.slice(3)))).toEqual(after.records);
+    // A late event of the old blob now claims nothing it has not: no duplicates.
+    expect(await deliver(before.events)).toEqual([]);
+  });
+
+  it('returns [] with a warning for a blob that no longer exists', async () => {
+    const hour = await writeHour(flowLogs, { commits: 2 });
+    await flowLogs.getBlobClient(hour.ref.blobPath).delete();
+    const { bodies, logs } = await invoke(hour.events[1]);
+    expect(bodies).toEqual([]);
+    expect(logs[0]?.level).toBe('warning');
+    expect(outcomeOf(logs)).toEqual(expect.objectContaining({ outcome: 'ignored', reason: 'blob no longer exists' }));
+  });
+});
+
+describe('events the forwarder must not act on', () => {
+  let server: Server;
+  let requests: string[];
+  let serverUrl: string;
+
+  beforeAll(async () => {
+    requests = [];
+    server = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      response.end('{"records":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('never fetches a forged data.url, whatever the topic says', async () => {
+    const hour = await writeHour(flowLogs, { commits: 1 });
+    const event = hour.events[0];
+    if (!event) throw new Error('no event');
+    const forged = [
+      { ...event, id: 'forged-1', data: { ...event.data, url: `${serverUrl}/steal` } },
+      { ...event, id: 'forged-2', topic: event.topic.replace(hour.ref.account, 'attackeraccount'), data: { ...event.data, url: `${serverUrl}/attackeraccount/x` } },
+    ];
+    for (const forgedEvent of forged) {
+      const { bodies, logs } = await invoke(forgedEvent);
+      expect(bodies).toEqual([]);
+      expect(outcomeOf(logs).outcome).toBe('ignored');
+    }
+    // Same account, container and path on another host: the blob is read from the configured endpoint.
+    const otherHost = { ...event, id: 'forged-3', data: { ...event.data, url: `${serverUrl}/${hour.ref.account}/${hour.ref.container}/${hour.ref.blobPath}` } };
+    expect(recordsOf((await invoke(otherHost)).bodies)).toEqual(hour.records);
+    expect(requests).toEqual([]);
+  });
+
+  it('ignores other event types, containers and accounts, and invalid events, with a warning', async () => {
+    const hour = await writeHour(flowLogs, { commits: 1 });
+    const event = hour.events[0];
+    if (!event) throw new Error('no event');
+    const cases: [unknown, RegExp][] = [
+      [{ ...event, eventType: 'Microsoft.Storage.BlobDeleted' }, /not Microsoft\.Storage\.BlobCreated/],
+      [{ ...event, subject: event.subject.replace(flowLogs.containerName, 'other-container') }, /not in FLOWLOG_CONTAINERS/],
+      [{ ...event, topic: event.topic.replace(hour.ref.account, 'someotheraccount') }, /not in FLOWLOG_ALLOWED_ACCOUNTS/],
+      [{ ...event, data: { ...event.data, contentLength: 'big' } }, /contentLength/],
+      [{ hello: 'world' }, /not an Event Grid event/],
+      ['a string', /not an Event Grid event/],
+    ];
+    for (const [input, reason] of cases) {
+      const { bodies, logs } = await invoke(input);
+      expect(bodies).toEqual([]);
+      expect(logs).toHaveLength(1);
+      expect(logs[0]?.level).toBe('warning');
+      expect(outcomeOf(logs).reason).toMatch(reason);
+    }
+    expect(await listBlobNames(azuriteService().getContainerClient(checkpointContainer))).toEqual([]);
+  });
+});
+
+describe('settings', () => {
+  it.each([
+    ['FLOWLOG_OUTPUT', 'json', /FLOWLOG_OUTPUT .*"records" or "tuples"/],
+    ['FLOWLOG_PACKING', 'batch', /FLOWLOG_PACKING .*"envelope" or "single"/],
+    ['MAX_EVENT_BYTES', '2000000', /MAX_EVENT_BYTES .*4096 to 1048520/],
+    ['FlowLogsStorage', '', /FlowLogsStorage is not set/],
+    ['CHECKPOINT_CONTAINER', 'Bad_Name', /CHECKPOINT_CONTAINER .*container name/],
+  ])('fails the invocation when %s is %p, naming the setting and the accepted values', async (name, value, message) => {
+    process.env[name] = value;
+    const hour = await writeHour(flowLogs, { commits: 1 });
+    const logs: string[] = [];
+    await expect(invoke(hour.events[0]).catch((error: unknown) => {
+      logs.push(String(error));
+      throw error;
+    })).rejects.toThrow(message);
+    expect(logs[0]).toMatch(/Accepted:/);
+  });
+});
