@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { configError } from './errors';
 
 /** Every setting the forwarder reads is read and validated here, and nowhere else (docs/contract.md). */
@@ -97,11 +98,12 @@ function readStorageTarget(env: Env, prefix: string): StorageTarget {
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
     throw configError(uriSetting, `is not an http(s) URL ("${blobServiceUri}")`, 'a blob endpoint such as https://<account>.blob.core.windows.net');
   }
-  const accountName = accountOfEndpoint(url);
-  if (!accountName) {
-    throw configError(uriSetting, `names no storage account ("${blobServiceUri}")`, 'https://<account>.blob.<suffix> or http://<host>:<port>/<account>');
+  const endpoint = endpointAccount(url);
+  const expectedPath = endpoint?.pathStyle ? `/${endpoint.account}` : '';
+  if (!endpoint || url.pathname.replace(/\/+$/, '') !== expectedPath || url.search || url.hash) {
+    throw configError(uriSetting, `is not a blob service endpoint ("${blobServiceUri}")`, 'https://<account>.blob.<suffix> (no path), or http://<emulator host>:<port>/<account>');
   }
-  return { kind: 'identity', setting: uriSetting, blobServiceUri: blobServiceUri.replace(/\/+$/, ''), accountName, clientId: readClientId(env, prefix) };
+  return { kind: 'identity', setting: uriSetting, blobServiceUri: blobServiceUri.replace(/\/+$/, ''), accountName: endpoint.account, clientId: readClientId(env, prefix) };
 }
 
 function readClientId(env: Env, prefix: string): string | undefined {
@@ -152,7 +154,7 @@ function readMaxEventBytes(env: Env): number {
   if (raw === undefined) return 1_000_000;
   const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(value) || value < MIN_EVENT_BYTES || value > MAX_EVENT_BYTES_LIMIT) {
-    throw configError('MAX_EVENT_BYTES', `is out of range ("${raw}")`, `an integer from ${MIN_EVENT_BYTES} to ${MAX_EVENT_BYTES_LIMIT} (Basic tier: at most 262144 minus headroom, e.g. 250000)`);
+    throw configError('MAX_EVENT_BYTES', `${Number.isNaN(value) ? 'is not a whole number' : 'is out of range'} ("${raw}")`, `an integer from ${MIN_EVENT_BYTES} to ${MAX_EVENT_BYTES_LIMIT} (Basic tier: at most 262144 minus headroom, e.g. 250000)`);
   }
   return value;
 }
@@ -178,10 +180,10 @@ function nonEmpty(env: Env, name: string): string | undefined {
 }
 
 function accountOfConnectionString(connectionString: string, setting: string): string {
-  if (/^\s*UseDevelopmentStorage\s*=\s*true\s*;?\s*$/i.test(connectionString)) return DEV_STORAGE_ACCOUNT;
+  if (/^\s*UseDevelopmentStorage\s*=\s*true\s*(;|$)/i.test(connectionString)) return DEV_STORAGE_ACCOUNT;
   const match = /(?:^|;)\s*AccountName\s*=\s*([^;]+)/i.exec(connectionString);
   const name = match?.[1]?.trim().toLowerCase();
-  if (!name) {
+  if (!name || !ACCOUNT_NAME.test(name)) {
     throw configError(setting, 'is not a storage connection string with an AccountName', '"UseDevelopmentStorage=true" or "DefaultEndpointsProtocol=...;AccountName=...;AccountKey=...;..."');
   }
   return name;
@@ -195,10 +197,15 @@ function parseUrl(value: string): URL | undefined {
   }
 }
 
-/** `https://acct.blob.core.windows.net` (Azure) or `http://127.0.0.1:10000/acct` (Azurite, path style). */
-export function accountOfEndpoint(url: URL): string | undefined {
-  const [firstLabel, secondLabel] = url.hostname.split('.');
-  if (secondLabel === 'blob' && firstLabel && ACCOUNT_NAME.test(firstLabel)) return firstLabel;
-  const firstSegment = url.pathname.split('/').find((segment) => segment.length > 0);
-  return firstSegment && ACCOUNT_NAME.test(firstSegment) ? firstSegment : undefined;
+/**
+ * The account an endpoint URL names: `https://<account>.blob.<suffix>/...` (Azure), or path style
+ * `http://<host>:<port>/<account>/...` on an IP address, `localhost` or a one-label host (Azurite).
+ */
+export function endpointAccount(url: URL): { account: string; pathStyle: boolean } | undefined {
+  const labels = url.hostname.split('.');
+  const [first, second] = labels;
+  if (second === 'blob' && first && ACCOUNT_NAME.test(first)) return { account: first, pathStyle: false };
+  const emulatorHost = labels.length === 1 || isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0;
+  const segment = url.pathname.split('/')[1];
+  return emulatorHost && segment && ACCOUNT_NAME.test(segment) ? { account: segment, pathStyle: true } : undefined;
 }

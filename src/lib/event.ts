@@ -1,6 +1,6 @@
 import Ajv from 'ajv';
 import type { BlobRef } from './blobRef';
-import { accountOfEndpoint, type ForwarderConfig } from './config';
+import { endpointAccount, type ForwarderConfig } from './config';
 
 /**
  * Decides what a delivered Event Grid event asks for (docs/azure-facts.md section 4). The blob is named by
@@ -97,7 +97,9 @@ function urlMatches(url: string, ref: BlobRef): boolean {
   } catch {
     return false;
   }
-  return accountOfEndpoint(parsed) === ref.account && path.endsWith(`/${ref.container}/${ref.blobPath}`);
+  const endpoint = endpointAccount(parsed);
+  if (endpoint?.account !== ref.account) return false;
+  return path === `${endpoint.pathStyle ? `/${ref.account}` : ''}/${ref.container}/${ref.blobPath}`;
 }
 
 function idOf(event: unknown): string | undefined {

@@ -10,7 +10,8 @@ import type { FlowTuple } from './tuples';
 
 /** Deterministic per source blob (and its generation, when it was replaced): the same tuple always gets the same id. */
 export function tupleIdPrefix(sourceId: string, generation = 1): string {
-  const key = generation > 1 ? `${sourceId}#${generation}` : sourceId;
+  // A source id starts with an account name, never with `[`: the two forms cannot collide.
+  const key = generation > 1 ? JSON.stringify([sourceId, generation]) : sourceId;
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 

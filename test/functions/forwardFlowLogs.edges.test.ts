@@ -1,31 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ContainerClient } from '@azure/storage-blob';
 import { invoke, recordsOf, writeHour } from '../support/hour';
-import { azuriteConnectionString, listBlobNames, newContainer, uniqueName, azuriteService } from '../support/storage';
+import { listBlobNames, useForwarderEnvironment } from '../support/storage';
 
 /** Deleted, replaced, foreign and forged blobs, and bad settings, against Azurite through the handler. */
 
-let flowLogs: ContainerClient;
-let checkpointContainer: string;
-const savedEnv = { ...process.env };
-
-beforeEach(async () => {
-  flowLogs = await newContainer('flowlogs');
-  checkpointContainer = uniqueName('cp');
-  process.env = {
-    ...savedEnv,
-    FlowLogsStorage: azuriteConnectionString(),
-    AzureWebJobsStorage: azuriteConnectionString(),
-    FLOWLOG_CONTAINERS: flowLogs.containerName,
-    CHECKPOINT_CONTAINER: checkpointContainer,
-    DEAD_LETTER_CONTAINER: uniqueName('dl'),
-  };
-});
-
-afterAll(() => {
-  process.env = savedEnv;
-});
+const containers = useForwarderEnvironment();
 
 async function deliver(events: readonly unknown[]): Promise<string[]> {
   const bodies: string[] = [];
@@ -40,29 +20,29 @@ function outcomeOf(logs: { message: string }[]): { outcome: string; reason?: str
 describe('a blob deleted and written again under the same name', () => {
   it('forwards the new, shorter blob from its start', async () => {
     const nic = 4242;
-    const before = await writeHour(flowLogs, { commits: 8, nic, seed: 1 });
+    const before = await writeHour(containers.flowLogs, { commits: 8, nic, seed: 1 });
     expect(recordsOf(await deliver(before.events))).toEqual(before.records);
-    await flowLogs.getBlobClient(before.ref.blobPath).delete();
+    await containers.flowLogs.getBlobClient(before.ref.blobPath).delete();
 
-    const after = await writeHour(flowLogs, { commits: 3, nic, seed: 2 });
+    const after = await writeHour(containers.flowLogs, { commits: 3, nic, seed: 2 });
     expect(after.ref).toEqual(before.ref);
     expect(recordsOf(await deliver(after.events))).toEqual(after.records);
   });
 
   it('forwards the new, longer blob from its start even within the same second', async () => {
     const nic = 777;
-    const before = await writeHour(flowLogs, { commits: 2, nic, seed: 5 });
+    const before = await writeHour(containers.flowLogs, { commits: 2, nic, seed: 5 });
     await deliver(before.events);
-    await flowLogs.getBlobClient(before.ref.blobPath).delete();
-    const after = await writeHour(flowLogs, { commits: 6, nic, seed: 6 });
+    await containers.flowLogs.getBlobClient(before.ref.blobPath).delete();
+    const after = await writeHour(containers.flowLogs, { commits: 6, nic, seed: 6 });
     expect(recordsOf(await deliver(after.events.slice(3)))).toEqual(after.records);
     // A late event of the old blob now claims nothing it has not: no duplicates.
     expect(await deliver(before.events)).toEqual([]);
   });
 
   it('returns [] with a warning for a blob that no longer exists', async () => {
-    const hour = await writeHour(flowLogs, { commits: 2 });
-    await flowLogs.getBlobClient(hour.ref.blobPath).delete();
+    const hour = await writeHour(containers.flowLogs, { commits: 2 });
+    await containers.flowLogs.getBlobClient(hour.ref.blobPath).delete();
     const { bodies, logs } = await invoke(hour.events[1]);
     expect(bodies).toEqual([]);
     expect(logs[0]?.level).toBe('warning');
@@ -90,7 +70,7 @@ describe('events the forwarder must not act on', () => {
   });
 
   it('never fetches a forged data.url, whatever the topic says', async () => {
-    const hour = await writeHour(flowLogs, { commits: 1 });
+    const hour = await writeHour(containers.flowLogs, { commits: 1 });
     const event = hour.events[0];
     if (!event) throw new Error('no event');
     const forged = [
@@ -109,12 +89,12 @@ describe('events the forwarder must not act on', () => {
   });
 
   it('ignores other event types, containers and accounts, and invalid events, with a warning', async () => {
-    const hour = await writeHour(flowLogs, { commits: 1 });
+    const hour = await writeHour(containers.flowLogs, { commits: 1 });
     const event = hour.events[0];
     if (!event) throw new Error('no event');
     const cases: [unknown, RegExp][] = [
       [{ ...event, eventType: 'Microsoft.Storage.BlobDeleted' }, /not Microsoft\.Storage\.BlobCreated/],
-      [{ ...event, subject: event.subject.replace(flowLogs.containerName, 'other-container') }, /not in FLOWLOG_CONTAINERS/],
+      [{ ...event, subject: event.subject.replace(containers.flowLogs.containerName, 'other-container') }, /not in FLOWLOG_CONTAINERS/],
       [{ ...event, topic: event.topic.replace(hour.ref.account, 'someotheraccount') }, /not in FLOWLOG_ALLOWED_ACCOUNTS/],
       [{ ...event, data: { ...event.data, contentLength: 'big' } }, /contentLength/],
       [{ hello: 'world' }, /not an Event Grid event/],
@@ -127,7 +107,7 @@ describe('events the forwarder must not act on', () => {
       expect(logs[0]?.level).toBe('warning');
       expect(outcomeOf(logs).reason).toMatch(reason);
     }
-    expect(await listBlobNames(azuriteService().getContainerClient(checkpointContainer))).toEqual([]);
+    expect(await listBlobNames(containers.checkpoints)).toEqual([]);
   });
 });
 
@@ -140,7 +120,7 @@ describe('settings', () => {
     ['CHECKPOINT_CONTAINER', 'Bad_Name', /CHECKPOINT_CONTAINER .*container name/],
   ])('fails the invocation when %s is %p, naming the setting and the accepted values', async (name, value, message) => {
     process.env[name] = value;
-    const hour = await writeHour(flowLogs, { commits: 1 });
+    const hour = await writeHour(containers.flowLogs, { commits: 1 });
     const logs: string[] = [];
     await expect(invoke(hour.events[0]).catch((error: unknown) => {
       logs.push(String(error));

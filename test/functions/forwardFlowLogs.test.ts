@@ -1,34 +1,12 @@
-import type { ContainerClient } from '@azure/storage-blob';
 import { recordsOf, invoke, shuffled, writeHour } from '../support/hour';
-import { azuriteConnectionString, azuriteService, listBlobNames, newContainer, uniqueName } from '../support/storage';
+import { listBlobNames, useForwarderEnvironment } from '../support/storage';
 
 /**
  * The function end to end against Azurite: blobs written commit by commit the way Network Watcher writes
  * them, and the handler driven with the BlobCreated event of each commit, in every delivery order.
  */
 
-let flowLogs: ContainerClient;
-let checkpointContainer: string;
-let deadLetterContainer: string;
-const savedEnv = { ...process.env };
-
-beforeEach(async () => {
-  flowLogs = await newContainer('flowlogs');
-  checkpointContainer = uniqueName('cp');
-  deadLetterContainer = uniqueName('dl');
-  process.env = {
-    ...savedEnv,
-    FlowLogsStorage: azuriteConnectionString(),
-    AzureWebJobsStorage: azuriteConnectionString(),
-    FLOWLOG_CONTAINERS: flowLogs.containerName,
-    CHECKPOINT_CONTAINER: checkpointContainer,
-    DEAD_LETTER_CONTAINER: deadLetterContainer,
-  };
-});
-
-afterAll(() => {
-  process.env = savedEnv;
-});
+const containers = useForwarderEnvironment();
 
 async function deliverAll(events: readonly unknown[], mode: 'sequential' | 'concurrent'): Promise<string[]> {
   if (mode === 'concurrent') return (await Promise.all(events.map((event) => invoke(event)))).flatMap((result) => result.bodies);
@@ -46,7 +24,7 @@ describe('an hour of 60 commits', () => {
   ];
 
   it.each(cases)('forwards every record exactly once when events arrive %s', async (_name, order, mode) => {
-    const hour = await writeHour(flowLogs, { commits: 60 });
+    const hour = await writeHour(containers.flowLogs, { commits: 60 });
     const bodies = await deliverAll(order(hour.events), mode);
     expect(recordsOf(bodies).sort()).toEqual([...hour.records].sort());
     if (mode === 'sequential' && order(hour.events).length === 60 && order === cases[0]?.[1]) {
@@ -55,7 +33,7 @@ describe('an hour of 60 commits', () => {
   });
 
   it('re-sends exactly its own claim when an event is redelivered, and nothing else', async () => {
-    const hour = await writeHour(flowLogs, { commits: 60 });
+    const hour = await writeHour(containers.flowLogs, { commits: 60 });
     const first = await deliverAll(hour.events, 'sequential');
     const redelivered = shuffled(hour.events, 3).slice(0, 20);
     const again = await Promise.all(redelivered.map((event) => invoke(event)));
@@ -69,7 +47,7 @@ describe('an hour of 60 commits', () => {
   });
 
   it('forwards every record once under concurrent duplicates and out-of-order deliveries', async () => {
-    const hour = await writeHour(flowLogs, { commits: 60 });
+    const hour = await writeHour(containers.flowLogs, { commits: 60 });
     const deliveries = shuffled([...hour.events, ...hour.events.slice(10, 30)], 11);
     const results = await Promise.all(deliveries.map(async (event) => ({ event, result: await invoke(event) })));
     // Duplicates may only come from redelivery of the same event id: per id, keep the first delivery.
@@ -82,7 +60,7 @@ describe('an hour of 60 commits', () => {
   });
 
   it('reads only the bytes no earlier event claimed', async () => {
-    const hour = await writeHour(flowLogs, { commits: 60 });
+    const hour = await writeHour(containers.flowLogs, { commits: 60 });
     let previousEnd = 0;
     for (const event of hour.events) {
       const { logs } = await invoke(event);
@@ -95,7 +73,7 @@ describe('an hour of 60 commits', () => {
   });
 
   it('returns [] for an event that brings nothing new', async () => {
-    const hour = await writeHour(flowLogs, { commits: 3 });
+    const hour = await writeHour(containers.flowLogs, { commits: 3 });
     await invoke(hour.events[2]);
     for (const event of hour.events.slice(0, 2)) {
       const { bodies, logs } = await invoke(event);
@@ -107,21 +85,21 @@ describe('an hour of 60 commits', () => {
 
 describe('records and packing', () => {
   it('forwards records byte-for-byte inside {"records":[...]} envelopes', async () => {
-    const hour = await writeHour(flowLogs, { commits: 5 });
+    const hour = await writeHour(containers.flowLogs, { commits: 5 });
     const bodies = await deliverAll(hour.events.slice(-1), 'sequential');
     expect(bodies).toEqual([`{"records":[${hour.records.join(',')}]}`]);
   });
 
   it('sends one record per event with FLOWLOG_PACKING=single', async () => {
     process.env.FLOWLOG_PACKING = 'single';
-    const hour = await writeHour(flowLogs, { commits: 4 });
+    const hour = await writeHour(containers.flowLogs, { commits: 4 });
     const bodies = await deliverAll(hour.events, 'sequential');
     expect(bodies).toEqual(hour.records);
   });
 
   it('sends flat tuple objects with FLOWLOG_OUTPUT=tuples, each tuple once, with stable ids', async () => {
     process.env.FLOWLOG_OUTPUT = 'tuples';
-    const hour = await writeHour(flowLogs, { commits: 10, tuplesPerRecord: 12 });
+    const hour = await writeHour(containers.flowLogs, { commits: 10, tuplesPerRecord: 12 });
     const bodies = await deliverAll(shuffled(hour.events), 'sequential');
     const tuples = bodies.flatMap((body) => (JSON.parse(body) as { records: { id: string; srcIP: string }[] }).records);
     const written = hour.records.flatMap((record) => tupleStrings(record));
@@ -135,7 +113,7 @@ describe('records and packing', () => {
 
   it('splits a record several times MAX_EVENT_BYTES into parts that together hold every tuple once', async () => {
     process.env.MAX_EVENT_BYTES = '8192';
-    const hour = await writeHour(flowLogs, { commits: 3, tuplesPerRecord: 400 });
+    const hour = await writeHour(containers.flowLogs, { commits: 3, tuplesPerRecord: 400 });
     expect(Buffer.byteLength(hour.records[1] ?? '')).toBeGreaterThan(3 * 8192);
     const bodies = await deliverAll(hour.events, 'concurrent');
     for (const body of bodies) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(8192);
@@ -156,29 +134,29 @@ describe('input that cannot be forwarded', () => {
       [5, '{"time":"2026-11-22T10:06:00Z","flowLogVersion":4,"macAddress":"X","category":"FlowLogFlowEvent","targetResourceID":"/x"}'],
       [7, '{"time":"2026-11-22T10:08:00Z", "flowRecords": {"flows": [{"aclID": "a", "flowGroups": [{"rule": "r", "flowTuples": ["unterminated'],
     ]);
-    const hour = await writeHour(flowLogs, { commits: 10, recordAt: (minute, generated) => broken.get(minute) ?? generated });
+    const hour = await writeHour(containers.flowLogs, { commits: 10, recordAt: (minute, generated) => broken.get(minute) ?? generated });
     const bodies = await deliverAll(shuffled(hour.events), 'sequential');
     const good = hour.records.filter((_, minute) => !broken.has(minute));
     expect(recordsOf(bodies).sort()).toEqual([...good].sort());
 
-    const deadLetters = azuriteService().getContainerClient(deadLetterContainer);
+    const deadLetters = containers.deadLetters;
     const names = await listBlobNames(deadLetters);
     expect(names).toHaveLength(3);
     const contents = await Promise.all(names.map(async (name) => (await deadLetters.getBlobClient(name).downloadToBuffer()).toString()));
     expect(contents.sort()).toEqual([...broken.values()].sort());
     const properties = await deadLetters.getBlobClient(names[0] ?? '').getProperties();
     expect(properties.metadata).toEqual(
-      expect.objectContaining({ sourcecontainer: flowLogs.containerName, sourceblob: encodeURIComponent(hour.ref.blobPath), rangestart: expect.stringMatching(/^\d+$/), reason: expect.any(String) }),
+      expect.objectContaining({ sourcecontainer: containers.flowLogs.containerName, sourceblob: encodeURIComponent(hour.ref.blobPath), rangestart: expect.stringMatching(/^\d+$/), reason: expect.any(String) }),
     );
   });
 
   it('dead-letters a malformed tuple and forwards its record without it', async () => {
-    const hour = await writeHour(flowLogs, { commits: 2, recordAt: (minute, generated) => (minute === 1 ? generated.replace(/"flowTuples":\["[^"]*"/, '"flowTuples":["1663146003599,10.0.0.6,not-an-ip,1,2,6,O,B,NX,0,0,0,0"') : generated) });
+    const hour = await writeHour(containers.flowLogs, { commits: 2, recordAt: (minute, generated) => (minute === 1 ? generated.replace(/"flowTuples":\["[^"]*"/, '"flowTuples":["1663146003599,10.0.0.6,not-an-ip,1,2,6,O,B,NX,0,0,0,0"') : generated) });
     const bodies = await deliverAll(hour.events, 'sequential');
     const forwarded = recordsOf(bodies);
     expect(forwarded[0]).toBe(hour.records[0]);
     expect(forwarded[1]).toBe((hour.records[1] ?? '').replace('"1663146003599,10.0.0.6,not-an-ip,1,2,6,O,B,NX,0,0,0,0",', ''));
-    const deadLetters = azuriteService().getContainerClient(deadLetterContainer);
+    const deadLetters = containers.deadLetters;
     const [name] = await listBlobNames(deadLetters);
     const bytes = await deadLetters.getBlobClient(name ?? '').downloadToBuffer();
     expect(bytes.toString()).toBe('"1663146003599,10.0.0.6,not-an-ip,1,2,6,O,B,NX,0,0,0,0"');

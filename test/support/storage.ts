@@ -40,3 +40,37 @@ export async function downloadBlob(container: ContainerClient, name: string): Pr
 export function refOf(container: ContainerClient, blobPath: string): BlobRef {
   return { account: container.accountName, container: container.containerName, blobPath };
 }
+
+/** Fresh containers for one test: flow logs (the only one in FLOWLOG_CONTAINERS), checkpoints, dead letters. */
+export interface ForwarderContainers {
+  flowLogs: ContainerClient;
+  checkpoints: ContainerClient;
+  deadLetters: ContainerClient;
+}
+
+/**
+ * Before each test, points the function's settings (process.env, as the host sets them) at fresh Azurite
+ * containers, and restores the environment after the file. `overrides` adds or changes settings.
+ */
+export function useForwarderEnvironment(overrides: Record<string, string> = {}): ForwarderContainers {
+  const containers = {} as ForwarderContainers;
+  const savedEnv = { ...process.env };
+  beforeEach(async () => {
+    containers.flowLogs = await newContainer('flowlogs');
+    containers.checkpoints = azuriteService().getContainerClient(uniqueName('cp'));
+    containers.deadLetters = azuriteService().getContainerClient(uniqueName('dl'));
+    process.env = {
+      ...savedEnv,
+      FlowLogsStorage: azuriteConnectionString(),
+      AzureWebJobsStorage: azuriteConnectionString(),
+      FLOWLOG_CONTAINERS: containers.flowLogs.containerName,
+      CHECKPOINT_CONTAINER: containers.checkpoints.containerName,
+      DEAD_LETTER_CONTAINER: containers.deadLetters.containerName,
+      ...overrides,
+    };
+  });
+  afterAll(() => {
+    process.env = savedEnv;
+  });
+  return containers;
+}
