@@ -14,6 +14,8 @@ import { ensureContainer, readStream, statusOf } from './storage';
 export interface Claim {
   start: number;
   end: number;
+  /** Set by claimants that send themselves (backfill, replay) until the send succeeded. */
+  pending?: boolean;
 }
 
 export interface CheckpointDoc {
@@ -34,7 +36,11 @@ export interface LoadedCheckpoint {
   etag: string;
 }
 
-const claimSchema = { type: 'object', required: ['start', 'end'], properties: { start: { type: 'integer', minimum: 0 }, end: { type: 'integer', minimum: 0 } } };
+const claimSchema = {
+  type: 'object',
+  required: ['start', 'end'],
+  properties: { start: { type: 'integer', minimum: 0 }, end: { type: 'integer', minimum: 0 }, pending: { type: 'boolean' } },
+};
 const isCheckpointDoc = new Ajv({ strict: true }).compile<CheckpointDoc>({
   type: 'object',
   required: ['version', 'blob', 'generation', 'createdOn', 'claimedEnd', 'tail', 'claims', 'updatedAt'],

@@ -18,6 +18,8 @@ export interface ClaimRequest {
   claimId: string;
   /** The blob size this claim covers: the event's `data.contentLength`. */
   contentLength: number;
+  /** Record the claim as pending until settleClaim(): for claimants that send the events themselves. */
+  pending?: boolean;
 }
 
 export interface MalformedSpan {
@@ -57,7 +59,7 @@ export async function claimRange(request: ClaimRequest, io: ClaimIO): Promise<Cl
       const replay = await io.blobs.read(ref, earlier.start, earlier.end);
       if (!replay) return { kind: 'blobGone' };
       if (replay.createdOn === previous.createdOn && replay.bytes.length === earlier.end - earlier.start) {
-        return { kind: 'redelivered', ...earlier, generation: previous.generation, ...frameClaimed(replay.bytes, earlier.start) };
+        return { kind: 'redelivered', start: earlier.start, end: earlier.end, generation: previous.generation, ...frameClaimed(replay.bytes, earlier.start) };
       }
       // The blob changed under that claim (deleted and written again): handle the id as a new claim.
     }
@@ -86,7 +88,7 @@ export async function claimRange(request: ClaimRequest, io: ClaimIO): Promise<Cl
       ...doc,
       claimedEnd: framed.end,
       tail: tailBefore(snapshot.bytes, snapshotStart, framed.end),
-      claims: { ...doc.claims, [claimId]: { start, end: framed.end } },
+      claims: { ...doc.claims, [claimId]: request.pending ? { start, end: framed.end, pending: true } : { start, end: framed.end } },
       updatedAt: new Date().toISOString(),
     };
     // A fresh generation replaces the document, so it is conditional on the one it replaces.
@@ -96,6 +98,26 @@ export async function claimRange(request: ClaimRequest, io: ClaimIO): Promise<Cl
     await sleep(Math.random() * 10 * Math.min(attempt, 10));
   }
   throw new ForwarderError('CHECKPOINT_CONTENTION', `could not record a claim on ${blobName(ref)} after ${MAX_ATTEMPTS} attempts`, true);
+}
+
+/** Marks a pending claim as sent. A claim that is gone (the blob started over) needs nothing. */
+export async function settleClaim(ref: BlobRef, claimId: string, checkpoints: CheckpointStore): Promise<void> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const loaded = await checkpoints.load(ref);
+    const claim = loaded?.doc.claims[claimId];
+    if (!loaded || !claim?.pending) return;
+    const settled = { ...loaded.doc, claims: { ...loaded.doc.claims, [claimId]: { start: claim.start, end: claim.end } }, updatedAt: new Date().toISOString() };
+    if (await checkpoints.save(ref, settled, loaded.etag)) return;
+    await sleep(Math.random() * 10 * Math.min(attempt, 10));
+  }
+  throw new ForwarderError('CHECKPOINT_CONTENTION', `could not settle claim ${claimId} on ${blobName(ref)} after ${MAX_ATTEMPTS} attempts`, true);
+}
+
+/** Claims recorded as pending whose sender may have stopped before sending: re-send them first. */
+export function pendingClaimIds(doc: CheckpointDoc): string[] {
+  return Object.entries(doc.claims)
+    .filter(([, claim]) => claim.pending)
+    .map(([id]) => id);
 }
 
 function newCheckpoint(ref: BlobRef, generation: number, createdOn: string | null): CheckpointDoc {
