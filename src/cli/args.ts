@@ -59,7 +59,14 @@ export const EVENT_HUB_OPTIONS: Record<string, OptionSpec> = {
   'event-hub-connection': { type: 'string', setting: 'EventHubConnection', valueName: 'CONNECTION', description: 'Event Hubs connection string' },
   'event-hub-namespace': { type: 'string', setting: 'EventHubConnection__fullyQualifiedNamespace', valueName: 'HOST', description: 'or: the namespace host name, reached with your Entra identity' },
   'event-hub-name': { type: 'string', setting: 'EVENTHUB_NAME', valueName: 'NAME', description: 'the Event Hub' },
+  'send-retries': { type: 'string', valueName: 'N', description: 'retries of a failed Event Hubs operation (default 5)' },
+  'send-retry-delay-ms': { type: 'string', valueName: 'MS', description: 'wait before the first retry, growing exponentially (default 1000)' },
 };
+
+/** The Event Hubs client's retry settings from --send-retries and --send-retry-delay-ms. */
+export function sendRetryOptions(values: OptionValues): { maxRetries: number; retryDelayInMs: number } {
+  return { maxRetries: integerOption(values, 'send-retries', 5, 0, 100), retryDelayInMs: integerOption(values, 'send-retry-delay-ms', 1000, 0, 600_000) };
+}
 
 export function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedCommand {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
@@ -67,11 +74,35 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     options[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
   }
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: attachDashValues(spec, argv), options, allowPositionals: true, strict: true });
     return { values: { ...values }, positionals };
   } catch (error) {
     throw new UsageError(`${spec.name}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * parseArgs refuses `--since -24h` (a value that starts with a dash is "ambiguous"). A string option
+ * followed by a negative number or relative time takes it as its value, as `--since=-24h` would.
+ */
+function attachDashValues(spec: CommandSpec, argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (arg === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const name = Object.entries(spec.options).find(([long, option]) => arg === `--${long}` || (option.short !== undefined && arg === `-${option.short}`))?.[0];
+    if (name !== undefined && spec.options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`--${name}=${next}`);
+      i++;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
 }
 
 /** The environment with each given setting flag applied over it. */

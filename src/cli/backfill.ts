@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { hourOfBlobPath } from '../lib/blobPaths';
-import type { BlobRef } from '../lib/blobRef';
+import { hourOfBlobPath, macOfBlobPath } from '../lib/blobPaths';
+import { blobName, type BlobRef } from '../lib/blobRef';
+import { pendingClaimIds } from '../lib/claims';
 import { readConfig, readEventHubTarget } from '../lib/config';
 import { EventHubSender } from '../lib/eventHubSender';
 import { createRuntime, type Runtime } from '../lib/runtime';
 import { addResult, claimAndSend, emptyResult, resendPendingClaims, type ClaimSendResult } from '../lib/sendClaims';
-import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, STORAGE_OPTIONS, UsageError, integerOption, listOption, parseCommand, settingsEnv, stringOption, timeOption, type CommandSpec } from './args';
+import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, STORAGE_OPTIONS, UsageError, integerOption, listOption, parseCommand, sendRetryOptions, settingsEnv, stringOption, timeOption, type CommandSpec } from './args';
 import type { CommandIO } from './io';
 import { Progress, formatBytes, formatDuration } from './progress';
 import { runPool } from './pool';
@@ -49,6 +50,7 @@ export async function runBackfill(argv: readonly string[], io: CommandIO): Promi
   const until = timeOption(values, 'until') ?? new Date();
   if (until <= since) throw new UsageError('backfill: --until must be later than --since');
   const concurrency = integerOption(values, 'concurrency', 4, 1, 64);
+  const retry = sendRetryOptions(values);
   const env = settingsEnv(backfillCommand, values, io.env);
   const runtime = createRuntime(readConfig(env));
   const account = stringOption(values, 'account') ?? runtime.config.flowLogStorage.accountName;
@@ -58,16 +60,19 @@ export async function runBackfill(argv: readonly string[], io: CommandIO): Promi
 
   if (values['dry-run']) return dryRun(blobs, runtime, io);
 
-  const sender = EventHubSender.create(readEventHubTarget(env));
+  const sender = EventHubSender.create(readEventHubTarget(env), retry);
   const progress = new Progress(io, 'backfill', blobs.length, totalBytes);
   const total = emptyResult();
   const runId = `backfill:${new Date().toISOString()}:${randomUUID().slice(0, 8)}`;
   try {
-    await runPool(blobs, concurrency, async (blob) => {
-      const result = await resendPendingClaims(blob.ref, runtime, sender);
-      addResult(result, await claimAndSend(blob.ref, runId, blob.size, runtime, sender));
-      addResult(total, result);
-      progress.update({ items: 1, bytes: blob.size, events: result.events });
+    // One NIC's blobs (one partition key) go one after the other, oldest hour first, so its events stay in order.
+    await runPool(byPartitionKey(blobs), concurrency, async (group) => {
+      for (const blob of group) {
+        const result = await resendPendingClaims(blob.ref, runtime, sender);
+        addResult(result, await claimAndSend(blob.ref, runId, blob.size, runtime, sender));
+        addResult(total, result);
+        progress.update({ items: 1, bytes: blob.size, events: result.events });
+      }
     });
   } finally {
     progress.finish();
@@ -94,15 +99,32 @@ export async function listBlobs(runtime: Runtime, account: string, containers: r
   return blobs.sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.ref.blobPath.localeCompare(b.ref.blobPath));
 }
 
+/** The blobs grouped by the partition key they are sent with (the MAC address), each group in listing order. */
+function byPartitionKey(blobs: readonly ListedBlob[]): ListedBlob[][] {
+  const groups = new Map<string, ListedBlob[]>();
+  for (const blob of blobs) {
+    const key = macOfBlobPath(blob.ref.blobPath) ?? blobName(blob.ref);
+    groups.set(key, [...(groups.get(key) ?? []), blob]);
+  }
+  return [...groups.values()];
+}
+
 async function dryRun(blobs: ListedBlob[], runtime: Runtime, io: CommandIO): Promise<number> {
   let unclaimed = 0;
+  let unsent = 0;
   for (const blob of blobs) {
-    const claimedEnd = (await runtime.checkpoints.load(blob.ref))?.doc.claimedEnd ?? 0;
+    const doc = (await runtime.checkpoints.load(blob.ref))?.doc;
+    const claimedEnd = doc?.claimedEnd ?? 0;
     const pending = Math.max(0, blob.size - claimedEnd - (claimedEnd > 0 ? 2 : 0));
+    // Claims an earlier run recorded but did not send: the next backfill re-sends them first.
+    const claimedUnsent = doc ? pendingClaimIds(doc).reduce((sum, id) => sum + (doc.claims[id]?.end ?? 0) - (doc.claims[id]?.start ?? 0), 0) : 0;
     unclaimed += pending;
-    io.stdout.write(`${blob.hour.toISOString()}  ${formatBytes(blob.size).padStart(9)}  ${formatBytes(pending).padStart(9)} new  ${blob.ref.container}/${blob.ref.blobPath}\n`);
+    unsent += claimedUnsent;
+    const unsentNote = claimedUnsent > 0 ? ` (+${formatBytes(claimedUnsent)} claimed, not sent)` : '';
+    io.stdout.write(`${blob.hour.toISOString()}  ${formatBytes(blob.size).padStart(9)}  ${formatBytes(pending).padStart(9)} new  ${blob.ref.container}/${blob.ref.blobPath}${unsentNote}\n`);
   }
-  io.stdout.write(`backfill (dry run): ${blobs.length} blobs, ${formatBytes(unclaimed)} not yet claimed; nothing claimed or sent\n`);
+  const unsentNote = unsent > 0 ? `, ${formatBytes(unsent)} claimed but not sent (re-sent by the next backfill)` : '';
+  io.stdout.write(`backfill (dry run): ${blobs.length} blobs, ${formatBytes(unclaimed)} not yet claimed${unsentNote}; nothing claimed or sent\n`);
   return 0;
 }
 

@@ -31,6 +31,8 @@ export async function runConvert(argv: readonly string[], io: CommandIO): Promis
   const input = file === '-' ? io.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   const deadLetterFile = stringOption(values, 'dead-letter');
   const deadLetterOut = deadLetterFile ? createWriteStream(deadLetterFile) : undefined;
+  // An unwritable FILE fails the command here, with its reason, instead of an unhandled 'error' event later.
+  if (deadLetterOut) await once(deadLetterOut, 'open');
   const deadLetters: DeadLetterItem[] = [];
 
   const conversion = convertStream(input as AsyncIterable<Buffer>, {

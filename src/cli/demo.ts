@@ -9,7 +9,7 @@ import { simulateNetworkWatcher, type SimulatedCommit } from '../dev/simulator';
 import { macOfBlobPath } from '../lib/blobPaths';
 import { readConfig, readEventHubTarget, type Env } from '../lib/config';
 import { EventHubSender } from '../lib/eventHubSender';
-import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, UsageError, integerOption, parseCommand, settingsEnv, stringOption, type CommandSpec } from './args';
+import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, UsageError, integerOption, parseCommand, sendRetryOptions, settingsEnv, stringOption, type CommandSpec } from './args';
 import type { CommandIO } from './io';
 import { formatBytes, formatDuration } from './progress';
 import { verifyDelivery, type DemoVerdict } from './verify';
@@ -47,6 +47,7 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
   const minutes = integerOption(values, 'minutes', 15, 2, 60);
   const seed = integerOption(values, 'seed', 2026, 0, 2 ** 31);
   const outDir = path.resolve(io.cwd, stringOption(values, 'out') ?? 'demo-out');
+  const retry = sendRetryOptions(values);
 
   io.stderr.write('demo: starting Azurite (in memory, free port)...\n');
   const azurite = await startAzurite();
@@ -60,7 +61,7 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
       AzureWebJobsStorage: azurite.connectionString,
     };
     const config = readConfig(env); // fails early, naming the setting, before anything is written
-    sender = env.EVENTHUB_NAME ? EventHubSender.create(readEventHubTarget(env)) : undefined;
+    sender = env.EVENTHUB_NAME ? EventHubSender.create(readEventHubTarget(env), retry) : undefined;
     process.env = { ...savedEnv, ...env }; // the handler reads its settings as the host provides them
 
     const kinds: FlowLogKind[] = [...Array.from({ length: nics }, (): FlowLogKind => 'vnet'), 'nsg'];

@@ -7,7 +7,7 @@ import { EventHubSender } from '../lib/eventHubSender';
 import { createRuntime, type Runtime } from '../lib/runtime';
 import { addResult, claimAndSend, emptyResult } from '../lib/sendClaims';
 import { blobServiceClient, readStream } from '../lib/storage';
-import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, STORAGE_OPTIONS, UsageError, parseCommand, settingsEnv, stringOption, type CommandSpec } from './args';
+import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, STORAGE_OPTIONS, UsageError, parseCommand, sendRetryOptions, settingsEnv, stringOption, type CommandSpec } from './args';
 import { summaryLine } from './backfill';
 import type { CommandIO } from './io';
 import { Progress } from './progress';
@@ -38,6 +38,7 @@ const isEventArray = new Ajv({ strict: true }).compile<unknown[]>({ type: 'array
 export async function runReplay(argv: readonly string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseCommand(replayCommand, argv);
   if (positionals.length > 0) throw new UsageError(`replay: unexpected argument "${positionals[0]}"`);
+  const retry = sendRetryOptions(values);
   const env = settingsEnv(replayCommand, values, io.env);
   const runtime = createRuntime(readConfig(env));
   const container = blobServiceClient(runtime.config.appStorage).getContainerClient(stringOption(values, 'container') ?? 'eventgrid-deadletter');
@@ -50,7 +51,7 @@ export async function runReplay(argv: readonly string[], io: CommandIO): Promise
     else blobs.push({ name: item.name, size: item.properties.contentLength ?? 0 });
   }
 
-  const sender = EventHubSender.create(readEventHubTarget(env));
+  const sender = EventHubSender.create(readEventHubTarget(env), retry);
   const progress = new Progress(io, 'replay', blobs.length, blobs.reduce((sum, blob) => sum + blob.size, 0));
   const total = emptyResult();
   let ignored = 0;

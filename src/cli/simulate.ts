@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { FlowLogKind } from '../dev/flowLogGenerator';
 import { simulateNetworkWatcher } from '../dev/simulator';
-import { readConfig, readEventHubTarget } from '../lib/config';
+import { readConfig, readEventHubTarget, readShapingConfig } from '../lib/config';
 import { EventHubSender } from '../lib/eventHubSender';
 import { forwardEvent } from '../lib/forward';
 import { macOfBlobPath } from '../lib/blobPaths';
 import { createRuntime } from '../lib/runtime';
-import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, STORAGE_OPTIONS, UsageError, integerOption, parseCommand, settingsEnv, stringOption, timeOption, type CommandSpec } from './args';
+import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, STORAGE_OPTIONS, UsageError, integerOption, parseCommand, sendRetryOptions, settingsEnv, stringOption, timeOption, type CommandSpec } from './args';
 import type { CommandIO } from './io';
 
 export const simulateCommand: CommandSpec = {
@@ -59,9 +59,10 @@ export async function runSimulate(argv: readonly string[], io: CommandIO): Promi
   hour.setUTCMinutes(0, 0, 0);
 
   const env = { FlowLogsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...settingsEnv(simulateCommand, values, io.env) };
+  readShapingConfig(env); // rejects a bad --output, --packing or --max-event-bytes even when nothing is shaped (--deliver none, webhook)
   const connectionString = env.FlowLogsStorage;
   if (!connectionString) throw new UsageError('simulate: writing needs a connection string in FlowLogsStorage or --flow-logs-storage');
-  const deliver = await deliverer(delivery as Delivery, env, webhook, io);
+  const deliver = await deliverer(delivery as Delivery, env, webhook, io, sendRetryOptions(values));
   const commits = simulateNetworkWatcher(BlobServiceClient.fromConnectionString(connectionString), {
     kinds: Array.from({ length: nics }, () => kind as FlowLogKind),
     minutes: integerOption(values, 'minutes', 10, 1, 60),
@@ -90,7 +91,13 @@ interface Deliverer {
   close(): Promise<void>;
 }
 
-async function deliverer(delivery: Delivery, env: Record<string, string | undefined>, webhook: string | undefined, io: CommandIO): Promise<Deliverer> {
+async function deliverer(
+  delivery: Delivery,
+  env: Record<string, string | undefined>,
+  webhook: string | undefined,
+  io: CommandIO,
+  retry: ReturnType<typeof sendRetryOptions>,
+): Promise<Deliverer> {
   if (delivery === 'none') {
     return { event: async (event) => void io.stdout.write(`${JSON.stringify(event)}\n`), close: async () => undefined };
   }
@@ -104,7 +111,7 @@ async function deliverer(delivery: Delivery, env: Record<string, string | undefi
     };
   }
   const runtime = createRuntime(readConfig(env));
-  const sender = env.EVENTHUB_NAME ? EventHubSender.create(readEventHubTarget(env)) : undefined;
+  const sender = env.EVENTHUB_NAME ? EventHubSender.create(readEventHubTarget(env), retry) : undefined;
   return {
     event: async (event) => {
       const { bodies, summary } = await forwardEvent(event, runtime);

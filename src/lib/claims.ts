@@ -3,7 +3,7 @@ import { blobName, type BlobRef } from './blobRef';
 import type { CheckpointDoc, CheckpointStore } from './checkpoints';
 import { ForwarderError } from './errors';
 import type { BlobSnapshot, FlowLogBlobs } from './flowLogBlobs';
-import { RecordFramer, recoverRecords, type FramedElement } from './framing';
+import { RecordFramer, recoverRecords, type ByteRange, type FramedElement } from './framing';
 
 /**
  * Incremental claims (docs/contract.md "Delivery semantics"). Each claim takes the complete records between
@@ -23,7 +23,7 @@ export interface ClaimRequest {
 }
 
 export interface MalformedSpan {
-  element: FramedElement;
+  element: ByteRange;
   reason: string;
 }
 

@@ -29,14 +29,17 @@ export async function* convertStream(chunks: AsyncIterable<Buffer>, options: Con
     if (rejected) {
       rejected.push(chunk);
     } else {
-      for (const element of framer.push(chunk)) shaper.add(element);
+      for (const element of framer.push(chunk)) {
+        shaper.add(element);
+        // Hand bodies on per record: short-lived strings are cheap for the garbage collector.
+        if (bodies.length > 0) {
+          yield bodies;
+          bodies = [];
+        }
+      }
       if (framer.summary().mismatch) rejected = [chunk.subarray(Math.max(0, framer.summary().end - offset))];
     }
     offset += chunk.length;
-    if (bodies.length > 0) {
-      yield bodies;
-      bodies = [];
-    }
   }
   if (rejected) {
     // Not a flow-log document at all: set the rest aside whole, as the function does.

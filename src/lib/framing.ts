@@ -1,3 +1,7 @@
+import { isAscii } from 'node:buffer';
+import { TUPLE_FORMATS, readTupleArray } from './tupleGrammar';
+import type { TupleFormat } from './tuples';
+
 /**
  * Finds record boundaries in bytes of a `{"records":[ r, r, ... ]}` document without parsing the records.
  *
@@ -5,14 +9,34 @@
  * of a claimed record starts with `,` (more records) or `]` (none yet). The framer tracks only JSON string
  * state and nesting depth, so braces, quotes and escapes inside strings cannot confuse it. It is incremental:
  * feed chunks as they arrive and memory stays bounded by the largest record.
+ *
+ * Fast path: most of a record's bytes are its `"flowTuples":[...]` arrays. When one follows the tuple
+ * grammar, the grammar's validator reads through it in place and the framer notes it as a validated tuple
+ * span, so shaping need not look at those tuples again.
  */
 
-export interface FramedElement {
-  /** Absolute offset of the element's first byte in the blob. */
+/** The content of one `"flowTuples":[...]` array (between the brackets) whose tuples all follow `format`. */
+export interface TupleSpan {
   start: number;
-  /** Absolute offset just after its last byte. */
+  end: number;
+  format: TupleFormat;
+  count: number;
+}
+
+/** Bytes of a blob and where they stand in it. */
+export interface ByteRange {
+  /** Absolute offset of the first byte in the blob. */
+  start: number;
+  /** Absolute offset just after the last byte. */
   end: number;
   bytes: Buffer;
+}
+
+export interface FramedElement extends ByteRange {
+  /** All ASCII: decoded as latin1, string indexes are byte offsets. */
+  ascii: boolean;
+  /** Its validated tuple arrays, in document order. */
+  tupleSpans: TupleSpan[];
 }
 
 /** Where a byte range begins: at offset 0 of the document, or just after a claimed record. */
@@ -32,11 +56,13 @@ export interface FrameSummary {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const HEADER_TOKENS = [[OPEN_BRACE], [...Buffer.from('"records"')], [0x3a], [OPEN_BRACKET]];
+const HEADER_TOKENS = ['{', '"records"', ':', '['];
+const TUPLES_KEY = 'flowTuples';
 
 const HEADER = 0;
 const BEFORE_FIRST = 1; // after `[`, before the first element
@@ -46,8 +72,8 @@ const IN_ELEMENT = 4;
 const CLOSED = 5;
 const MISMATCH = 6;
 
-function isWhitespace(byte: number): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
 export class RecordFramer {
@@ -63,6 +89,10 @@ export class RecordFramer {
   private elementIsContainer = false;
   /** Chunks (or tails of chunks) holding the current element, when it spans chunks. */
   private pending: Buffer[] = [];
+  private pendingAscii = true;
+  private spans: TupleSpan[] = [];
+  /** Network Watcher blobs hold one format: try the last one seen first. */
+  private formats: readonly TupleFormat[] = TUPLE_FORMATS;
   private mismatchKind: FrameSummary['mismatch'];
 
   constructor(
@@ -78,26 +108,27 @@ export class RecordFramer {
   push(chunk: Buffer): FramedElement[] {
     const elements: FramedElement[] = [];
     const chunkOffset = this.offset;
+    const ascii = isAscii(chunk);
     const length = chunk.length;
     let i = 0;
     let strictBoundary = this.offset === this.baseOffset && this.state === AFTER_ELEMENT;
     while (i < length && this.state !== CLOSED && this.state !== MISMATCH) {
       if (this.state === IN_ELEMENT) {
-        i = this.scanElement(chunk, i, chunkOffset, elements);
+        i = this.scanElement(chunk, ascii, i, chunkOffset, elements);
         continue;
       }
-      const byte = chunk[i] as number;
-      if (isWhitespace(byte) && !(this.state === HEADER && this.headerPos > 0)) {
+      const code = chunk[i] as number;
+      if (isWhitespace(code) && !(this.state === HEADER && this.headerPos > 0)) {
         i++;
         continue;
       }
       switch (this.state) {
         case HEADER:
-          i = this.matchHeader(byte, i);
+          i = this.matchHeader(code, i);
           break;
         case AFTER_ELEMENT:
-          if (byte === COMMA) this.state = EXPECT_ELEMENT;
-          else if (byte === CLOSE_BRACKET) this.state = CLOSED;
+          if (code === COMMA) this.state = EXPECT_ELEMENT;
+          else if (code === CLOSE_BRACKET) this.state = CLOSED;
           else if (strictBoundary) this.fail('notRecordBoundary');
           else this.beginElement(chunkOffset + i); // a missing comma: keep the bytes, let parsing judge them
           strictBoundary = false;
@@ -105,7 +136,7 @@ export class RecordFramer {
           break;
         case BEFORE_FIRST:
         case EXPECT_ELEMENT:
-          if (byte === CLOSE_BRACKET) {
+          if (code === CLOSE_BRACKET) {
             this.state = CLOSED;
             i++;
           } else {
@@ -115,8 +146,8 @@ export class RecordFramer {
       }
     }
     if (this.state === IN_ELEMENT) {
-      const from = Math.max(0, this.elementStart - chunkOffset);
-      this.pending.push(chunk.subarray(from));
+      this.pending.push(chunk.subarray(Math.max(0, this.elementStart - chunkOffset)));
+      this.pendingAscii &&= ascii;
     }
     this.offset = chunkOffset + length;
     return elements;
@@ -138,17 +169,17 @@ export class RecordFramer {
    */
   finishAtBoundary(): FramedElement | undefined {
     if (this.state !== IN_ELEMENT) return undefined;
-    const out: FramedElement[] = [];
-    const pending = this.pending;
+    const bytes = Buffer.concat(this.pending);
     this.pending = [];
-    this.completeElement(Buffer.concat(pending), this.elementStart, pending.reduce((n, b) => n + b.length, 0), out);
+    const out: FramedElement[] = [];
+    this.completeElement(bytes, isAscii(bytes), this.elementStart, bytes.length, out);
     this.state = AFTER_ELEMENT;
     return out[0];
   }
 
-  private matchHeader(byte: number, i: number): number {
-    const token = HEADER_TOKENS[this.headerToken] as number[];
-    if (byte !== token[this.headerPos]) {
+  private matchHeader(code: number, i: number): number {
+    const token = HEADER_TOKENS[this.headerToken] as string;
+    if (code !== token.charCodeAt(this.headerPos)) {
       this.fail('notFlowLogDocument');
       return i;
     }
@@ -169,57 +200,58 @@ export class RecordFramer {
     this.escaped = false;
     this.elementIsContainer = false;
     this.pending = [];
+    this.pendingAscii = true;
+    this.spans = [];
   }
 
   /**
    * Scans element bytes from `i`. An object or array ends at its matching bracket; anything else (garbage)
    * ends before the next top-level `,` or `]`, so it can be set aside without losing the records after it.
    */
-  private scanElement(chunk: Buffer, i: number, chunkOffset: number, out: FramedElement[]): number {
+  private scanElement(chunk: Buffer, ascii: boolean, i: number, chunkOffset: number, out: FramedElement[]): number {
     const length = chunk.length;
-    const atStart = chunkOffset + i === this.elementStart;
-    if (atStart) {
-      const first = chunk[i] as number;
+    if (chunkOffset + i === this.elementStart) {
+      const first = chunk[i];
       this.elementIsContainer = first === OPEN_BRACE || first === OPEN_BRACKET;
     }
     let depth = this.depth;
     let inString = this.inString;
     let escaped = this.escaped;
-    let nextBackslash = -1; // found lazily once per chunk: most chunks have none
+    let stringStart = -1; // where the current string began in this chunk, if it did
     for (; i < length; i++) {
-      const byte = chunk[i] as number;
+      const code = chunk[i] as number;
       if (inString) {
         if (escaped) escaped = false;
-        else if (byte === BACKSLASH) escaped = true;
-        else if (byte === QUOTE) inString = false;
-        else {
-          // Jump to the next quote or backslash: tuples are long strings with neither.
-          if (nextBackslash < i) {
-            const found = chunk.indexOf(BACKSLASH, i);
-            nextBackslash = found === -1 ? length : found;
+        else if (code === BACKSLASH) escaped = true;
+        else if (code === QUOTE) {
+          inString = false;
+          if (i - stringStart === TUPLES_KEY.length + 1 && stringStart >= 0 && chunk[i + 1] === COLON && chunk[i + 2] === OPEN_BRACKET && chunk.toString('latin1', stringStart + 1, i) === TUPLES_KEY) {
+            const after = this.skipTupleArray(chunk, i + 3, chunkOffset);
+            if (after !== -1) i = after - 1;
           }
-          const nextQuote = chunk.indexOf(QUOTE, i + 1);
-          i = Math.min(nextQuote === -1 ? length : nextQuote, nextBackslash) - 1;
         }
         continue;
       }
-      if (byte === QUOTE) inString = true;
-      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
-      else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      if (code === QUOTE) {
+        inString = true;
+        stringStart = i;
+      } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+        depth++;
+      } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
         if (depth > 0) {
           depth--;
           if (depth === 0 && this.elementIsContainer) {
-            this.completeElement(chunk, chunkOffset, i + 1, out);
+            this.completeElement(chunk, ascii, chunkOffset, i + 1, out);
             this.state = AFTER_ELEMENT;
             return i + 1;
           }
-        } else if (byte === CLOSE_BRACKET) {
-          this.completeElement(chunk, chunkOffset, i, out);
+        } else if (code === CLOSE_BRACKET) {
+          this.completeElement(chunk, ascii, chunkOffset, i, out);
           this.state = CLOSED;
           return i + 1;
         }
-      } else if (byte === COMMA && depth === 0) {
-        this.completeElement(chunk, chunkOffset, i, out);
+      } else if (code === COMMA && depth === 0) {
+        this.completeElement(chunk, ascii, chunkOffset, i, out);
         this.state = EXPECT_ELEMENT;
         return i + 1;
       }
@@ -230,23 +262,46 @@ export class RecordFramer {
     return i;
   }
 
+  /** At `from` (just after `"flowTuples":[`): if the tuple grammar reads through `]`, notes the span and returns the index after it. */
+  private skipTupleArray(chunk: Buffer, from: number, chunkOffset: number): number {
+    for (const format of this.formats) {
+      const array = readTupleArray(chunk, from, format);
+      if (!array) continue;
+      if (format !== this.formats[0]) this.formats = [format, ...TUPLE_FORMATS.filter((f) => f !== format)];
+      this.spans.push({ start: chunkOffset + from, end: chunkOffset + array.end - 1, format, count: array.count });
+      return array.end;
+    }
+    return -1;
+  }
+
   /** Emits the element ending at `chunk[endIndex]` (exclusive), trimming trailing whitespace. */
-  private completeElement(chunk: Buffer, chunkOffset: number, endIndex: number, out: FramedElement[]): void {
+  private completeElement(chunk: Buffer, ascii: boolean, chunkOffset: number, endIndex: number, out: FramedElement[]): void {
     const startIndex = Math.max(0, this.elementStart - chunkOffset);
-    let bytes = this.pending.length === 0 ? chunk.subarray(startIndex, endIndex) : Buffer.concat([...this.pending, chunk.subarray(0, endIndex)]);
+    let trimmed = endIndex;
+    while (trimmed > startIndex && isWhitespace(chunk[trimmed - 1] as number)) trimmed--;
+    const whole = this.pending.length === 0;
+    const bytes = whole ? chunk.subarray(startIndex, trimmed) : Buffer.concat([...this.pending, chunk.subarray(0, trimmed)]);
+    const elementAscii = whole ? ascii : this.pendingAscii && isAscii(chunk.subarray(0, trimmed));
     this.pending = [];
-    let trimmed = bytes.length;
-    while (trimmed > 0 && isWhitespace(bytes[trimmed - 1] as number)) trimmed--;
-    if (trimmed < bytes.length) bytes = bytes.subarray(0, trimmed);
     const end = this.elementStart + bytes.length;
     this.lastEnd = end;
-    if (bytes.length > 0) out.push({ start: this.elementStart, end, bytes });
+    if (bytes.length === 0) return;
+    const element: FramedElement = { start: this.elementStart, end, bytes, ascii: elementAscii, tupleSpans: this.spans };
+    // Across chunks a tuple array may have been cut in two: frame the joined element alone for its spans.
+    out.push(whole ? element : reframed(element));
   }
 
   private fail(kind: NonNullable<FrameSummary['mismatch']>): void {
     this.state = MISMATCH;
     this.mismatchKind = kind;
   }
+}
+
+/** The element framed on its own (as if after a `,` in a records array), so its text and spans are whole. */
+function reframed(element: FramedElement): FramedElement {
+  const framer = new RecordFramer(element.start - 1, 'afterRecord');
+  const [again] = framer.push(Buffer.concat([Buffer.from(','), element.bytes]));
+  return again?.start === element.start && again.end === element.end ? { ...again, ascii: element.ascii } : element;
 }
 
 /** Frames one whole byte range at once. */
@@ -286,5 +341,7 @@ function trimmedElement(start: number, bytes: Buffer): FramedElement | undefined
   let to = bytes.length;
   while (from < to && isWhitespace(bytes[from] as number)) from++;
   while (to > from && isWhitespace(bytes[to - 1] as number)) to--;
-  return to > from ? { start: start + from, end: start + to, bytes: bytes.subarray(from, to) } : undefined;
+  if (to <= from) return undefined;
+  const trimmed = bytes.subarray(from, to);
+  return { start: start + from, end: start + to, bytes: trimmed, ascii: isAscii(trimmed), tupleSpans: [] };
 }

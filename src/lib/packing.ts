@@ -14,6 +14,8 @@ export interface Packer {
   readonly itemBudget: number;
   /** Adds an item (`byteLength` is its UTF-8 size); false if it can never fit one body. */
   add(json: string, byteLength: number): boolean;
+  /** The same for an item given as pieces to be joined (the array may be reused by the caller). */
+  addPieces(pieces: readonly string[], byteLength: number): boolean;
   /** Emits the body being filled, if any. */
   flush(): void;
 }
@@ -35,12 +37,16 @@ class SinglePacker implements Packer {
     this.emit(json, byteLength);
     return true;
   }
+  addPieces(pieces: readonly string[], byteLength: number): boolean {
+    return this.add(pieces.join(''), byteLength);
+  }
   flush(): void {}
 }
 
+/** Keeps the pieces of all its items and joins them once per body: every character is copied once. */
 class EnvelopePacker implements Packer {
   readonly itemBudget: number;
-  private items: string[] = [];
+  private pieces: string[] = [ENVELOPE_OPEN];
   private size = ENVELOPE_OVERHEAD;
   constructor(
     private readonly maxBytes: number,
@@ -49,17 +55,32 @@ class EnvelopePacker implements Packer {
     this.itemBudget = maxBytes - ENVELOPE_OVERHEAD;
   }
   add(json: string, byteLength: number): boolean {
-    if (byteLength > this.itemBudget) return false;
-    const separator = this.items.length > 0 ? 1 : 0;
-    if (this.size + separator + byteLength > this.maxBytes) this.flush();
-    this.size += (this.items.length > 0 ? 1 : 0) + byteLength;
-    this.items.push(json);
+    if (!this.makeRoom(byteLength)) return false;
+    this.pieces.push(json);
+    return true;
+  }
+  addPieces(pieces: readonly string[], byteLength: number): boolean {
+    if (!this.makeRoom(byteLength)) return false;
+    for (const piece of pieces) this.pieces.push(piece);
     return true;
   }
   flush(): void {
-    if (this.items.length === 0) return;
-    this.emit(ENVELOPE_OPEN + this.items.join(',') + ENVELOPE_CLOSE, this.size);
-    this.items = [];
+    if (this.size === ENVELOPE_OVERHEAD) return;
+    this.pieces.push(ENVELOPE_CLOSE);
+    this.emit(this.pieces.join(''), this.size);
+    this.pieces = [ENVELOPE_OPEN];
     this.size = ENVELOPE_OVERHEAD;
+  }
+  /** Flushes if the item does not fit after the items so far, and accounts for it (with its comma). */
+  private makeRoom(byteLength: number): boolean {
+    if (byteLength > this.itemBudget) return false;
+    const empty = this.size === ENVELOPE_OVERHEAD;
+    if (!empty && this.size + 1 + byteLength > this.maxBytes) this.flush();
+    if (this.size > ENVELOPE_OVERHEAD) {
+      this.pieces.push(',');
+      this.size++;
+    }
+    this.size += byteLength;
+    return true;
   }
 }

@@ -1,16 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import type { ShapingConfig } from './config';
-import type { FramedElement } from './framing';
+import type { ByteRange, FramedElement, TupleSpan } from './framing';
 import { createPacker, type Packer } from './packing';
-import { parseRecord, type FlowLogRecord } from './records';
+import { parseRecord, validateRecord, type FlowLogRecord } from './records';
 import { splitRecord, type TuplePick } from './split';
-import { tupleGroups } from './tupleGroups';
-import { contextJson, tupleJson } from './tupleJson';
-import { parseTuple } from './tuples';
+import { tupleGroups, type TupleGroup } from './tupleGroups';
+import { appendTupleJson, contextJson } from './tupleJson';
+import { parseTuple, type TupleFormat } from './tuples';
 
 /**
  * Turns framed records into event bodies (docs/contract.md "Event bodies"): records forwarded byte-for-byte
  * or as flat tuple objects, packed into envelopes or one per event, never over MAX_EVENT_BYTES. What cannot
  * be forwarded goes to `onDeadLetter` with its exact bytes and byte range; the rest still goes out.
+ *
+ * Fast path: when the framer validated every tuple array of a record (tuple spans), only the record's
+ * skeleton (the record with each array's content replaced by a marker) is parsed and schema-checked. The
+ * markers prove which array belongs to which flow group. Anything else takes the slow path, which parses
+ * the whole record and each tuple; both accept exactly the same records.
  */
 
 export interface DeadLetterItem {
@@ -36,9 +42,23 @@ export interface ShaperOptions {
   onDeadLetter(item: DeadLetterItem): void;
 }
 
+/** A record validated on the fast path: its groups, each with the text of its tuple array's content. */
+interface FastRecord {
+  parsed: FlowLogRecord;
+  groups: TupleGroup[];
+  spans: TupleSpan[];
+  text: string;
+}
+
+/** Unguessable, so no string in a record can pose as a marker. */
+const MARKER_NONCE = randomBytes(8).toString('hex');
+const marker = (index: number): string => `\u0000${MARKER_NONCE}:${index}`;
+
 export class FlowLogShaper {
   readonly stats: ShapeStats = { records: 0, tuples: 0, events: 0, bytesOut: 0, deadLetters: 0 };
   private readonly packer: Packer;
+  /** Reused for each tuple object's pieces. */
+  private readonly pieces: string[] = [];
 
   constructor(private readonly options: ShaperOptions) {
     this.packer = createPacker(options.config.packing, options.config.maxEventBytes, (body, byteLength) => {
@@ -50,6 +70,13 @@ export class FlowLogShaper {
 
   /** Shapes one framed record. */
   add(element: FramedElement): void {
+    const fast = fastRecord(element);
+    if (fast) {
+      this.stats.records++;
+      if (this.options.config.output === 'tuples') this.addFastTuples(element, fast);
+      else this.addFastRecord(element, fast);
+      return;
+    }
     const parsed = parseRecord(element.bytes);
     if (typeof parsed === 'string') {
       this.deadLetter(element, parsed);
@@ -61,7 +88,7 @@ export class FlowLogShaper {
   }
 
   /** Bytes that could not be framed as a record. */
-  addMalformed(element: FramedElement, reason: string): void {
+  addMalformed(element: ByteRange, reason: string): void {
     this.deadLetter(element, reason);
   }
 
@@ -70,10 +97,35 @@ export class FlowLogShaper {
     this.packer.flush();
   }
 
+  private addFastRecord(element: FramedElement, fast: FastRecord): void {
+    this.stats.tuples += fast.spans.reduce((sum, span) => sum + span.count, 0);
+    // ASCII: the text's length is its UTF-8 size.
+    if (this.packer.add(fast.text, fast.text.length)) return;
+    const picks = fast.groups.map((group, k) => ({ outer: group.outer, inner: group.inner, tuples: spanTuples(fast, element, k) })).filter((pick) => pick.tuples.length > 0);
+    this.addParts(element, fast.parsed, picks);
+  }
+
+  private addFastTuples(element: FramedElement, fast: FastRecord): void {
+    let index = 0;
+    for (const [k, group] of fast.groups.entries()) {
+      const context = contextJson(group.context);
+      const extraBytes = Buffer.byteLength(context) - context.length;
+      for (const text of spanTuples(fast, element, k)) {
+        this.addTuple(element, text, group.format, context, extraBytes, index, 0);
+        index++;
+      }
+    }
+  }
+
   private addRecord(element: FramedElement, parsed: FlowLogRecord): void {
     const { picks, tuples, hadBadTuples } = this.validTuples(element, parsed);
     this.stats.tuples += tuples;
     if (!hadBadTuples && this.packer.add(element.bytes.toString('utf8'), element.bytes.length)) return;
+    this.addParts(element, parsed, picks);
+  }
+
+  /** A record that must be rebuilt (without malformed tuples) or split to fit. */
+  private addParts(element: FramedElement, parsed: FlowLogRecord, picks: TuplePick[]): void {
     const parts = splitRecord(parsed, picks, this.packer.itemBudget);
     if (!parts) {
       this.deadLetter(element, `record does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes}) even with a single tuple`);
@@ -87,18 +139,25 @@ export class FlowLogShaper {
     let searchFrom = 0;
     for (const group of tupleGroups(parsed)) {
       const context = contextJson(group.context);
+      const extraBytes = Buffer.byteLength(context) - context.length;
       for (const text of group.tuples) {
         const tuple = parseTuple(text, group.format);
-        if (typeof tuple === 'string') {
-          searchFrom = this.deadLetterTuple(element, text, searchFrom, index, tuple);
-        } else {
-          const json = tupleJson(`${this.options.idPrefix}-${element.start}-${index}`, tuple, context);
-          if (this.packer.add(json, Buffer.byteLength(json))) this.stats.tuples++;
-          else searchFrom = this.deadLetterTuple(element, text, searchFrom, index, `tuple object does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes})`);
-        }
+        if (typeof tuple === 'string') searchFrom = this.deadLetterTuple(element, text, searchFrom, index, tuple);
+        else searchFrom = this.addTuple(element, text, group.format, context, extraBytes, index, searchFrom);
         index++;
       }
     }
+  }
+
+  /** Packs one valid tuple's object. `extraBytes`: what the context's non-ASCII characters add to its size. */
+  private addTuple(element: FramedElement, text: string, format: TupleFormat, context: string, extraBytes: number, index: number, searchFrom: number): number {
+    this.pieces.length = 0;
+    const length = appendTupleJson(this.pieces, `${this.options.idPrefix}-${element.start}-${index}`, text, format, context);
+    if (this.packer.addPieces(this.pieces, length + extraBytes)) {
+      this.stats.tuples++;
+      return searchFrom;
+    }
+    return this.deadLetterTuple(element, text, searchFrom, index, `tuple object does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes})`);
   }
 
   /** The record's well-formed tuples by group; malformed ones go to dead letters. */
@@ -141,8 +200,43 @@ export class FlowLogShaper {
     return at + literal.length;
   }
 
-  private deadLetter(element: FramedElement, reason: string): void {
+  private deadLetter(element: ByteRange, reason: string): void {
     this.stats.deadLetters++;
     this.options.onDeadLetter({ start: element.start, end: element.end, bytes: element.bytes, reason });
   }
+}
+
+/** The record, checked on its skeleton, if every flow group's tuples were validated by the framer. */
+function fastRecord(element: FramedElement): FastRecord | undefined {
+  if (!element.ascii) return undefined;
+  const spans = element.tupleSpans;
+  const text = element.bytes.toString('latin1');
+  let skeleton = '';
+  let last = 0;
+  for (const [k, span] of spans.entries()) {
+    skeleton += `${text.slice(last, span.start - element.start)}"${marker(k).replace('\u0000', '\\u0000')}"`;
+    last = span.end - element.start;
+  }
+  skeleton += text.slice(last);
+  let value: unknown;
+  try {
+    value = JSON.parse(skeleton);
+  } catch {
+    return undefined;
+  }
+  const parsed = validateRecord(value);
+  if (typeof parsed === 'string') return undefined;
+  const groups = tupleGroups(parsed);
+  if (groups.length !== spans.length) return undefined;
+  for (const [k, group] of groups.entries()) {
+    if (group.tuples.length !== 1 || group.tuples[0] !== marker(k) || spans[k]?.format !== group.format) return undefined;
+  }
+  return { parsed, groups, spans, text };
+}
+
+/** The tuple strings of group `k`: its span's content is `"t1","t2",...` with no escapes. */
+function spanTuples(fast: FastRecord, element: FramedElement, k: number): string[] {
+  const span = fast.spans[k] as TupleSpan;
+  if (span.end === span.start) return [];
+  return fast.text.slice(span.start - element.start + 1, span.end - element.start - 1).split('","');
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { TupleContext } from './tupleGroups';
-import type { FlowTuple } from './tuples';
+import { FLOW_STATES, PROTOCOL_NAMES, timestampMs, type TupleFormat } from './tuples';
 
 /**
  * Serialises flow tuples as the flat objects of docs/contract.md, fields in the contract's order.
- * Strings from the record go through JSON.stringify once per group; tuple fields were validated by the
- * parser (IP addresses, digits, fixed words), so they are written without escaping.
+ * Strings from the record go through JSON.stringify once per group; tuple fields follow the tuple grammar
+ * (IP addresses, digits, fixed words), so they are written without escaping or parsing them into numbers.
  */
 
 /** Deterministic per source blob (and its generation, when it was replaced): the same tuple always gets the same id. */
@@ -25,16 +25,85 @@ export function contextJson(context: TupleContext): string {
   );
 }
 
-const text = (value: string | null): string => (value === null ? 'null' : `"${value}"`);
-const num = (value: number | null): string => (value === null ? 'null' : String(value));
+/** A JSON number from grammar digits: only leading zeros need rewriting ("0443" is not JSON). */
+const number = (digits: string): string => (digits.length > 1 && digits.charCodeAt(0) === 0x30 ? String(Number(digits)) : digits);
+const counter = (digits: string): string => (digits === '' ? 'null' : number(digits));
+const PROTOCOL_NAME_JSON: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(PROTOCOL_NAMES).map(([n, name]) => [n, `"${name}"`]));
+const FLOW_STATE_JSON: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(FLOW_STATES).map(([letter, state]) => [letter.charCodeAt(0), `"${state}"`]));
+const CODE_I = 0x49;
+const CODE_D = 0x44;
+const CODE_T = 0x54;
 
-export function tupleJson(id: string, tuple: FlowTuple, context: string): string {
-  return (
-    `{"id":"${id}","time":"${new Date(tuple.timeMs).toISOString()}",${context},` +
-    `"srcIP":"${tuple.srcIP}","dstIP":"${tuple.dstIP}","srcPort":${tuple.srcPort},"dstPort":${tuple.dstPort},` +
-    `"protocol":${tuple.protocol},"protocolName":${text(tuple.protocolName)},"direction":"${tuple.direction}",` +
-    `"decision":"${tuple.decision}","flowState":${text(tuple.flowState)},"encryption":${text(tuple.encryption)},` +
-    `"packetsSent":${num(tuple.packetsSent)},"bytesSent":${num(tuple.bytesSent)},` +
-    `"packetsReceived":${num(tuple.packetsReceived)},"bytesReceived":${num(tuple.bytesReceived)}}`
+/**
+ * Appends the pieces of one tuple object to `out` and returns its length in characters (its UTF-8 size,
+ * plus what non-ASCII characters in `context` add). `text` must follow the tuple grammar for `format`
+ * (tupleGrammar.ts), so fields are found by their commas and copied without checks. Pieces rather than a
+ * string: an envelope joins all its tuples' pieces at once, copying every character once.
+ */
+export function appendTupleJson(out: string[], id: string, text: string, format: TupleFormat, context: string): number {
+  const c1 = text.indexOf(',');
+  const c2 = text.indexOf(',', c1 + 1);
+  const c3 = text.indexOf(',', c2 + 1);
+  const c4 = text.indexOf(',', c3 + 1);
+  const c5 = text.indexOf(',', c4 + 1);
+  const c6 = text.indexOf(',', c5 + 1);
+  const vnet = format === 'vnet';
+  // Fields 7 and 8 are one letter each: direction, then the VNet state or the NSG decision.
+  const direction = text.charCodeAt(c6 + 1);
+  const stateOrDecision = text.charCodeAt(c6 + 3);
+  const protocol = vnet ? number(text.slice(c5 + 1, c6)) : text.charCodeAt(c5 + 1) === CODE_T ? '6' : '17';
+  const state = vnet ? stateOrDecision : format === 'nsg2' ? text.charCodeAt(c6 + 5) : 0;
+  const encryptionEnd = vnet ? text.indexOf(',', c6 + 5) : -1;
+  const countersAt = vnet ? encryptionEnd + 1 : c6 + 7;
+  const start = out.length;
+  out.push(
+    '{"id":"', id, '","time":"', isoTime(text.slice(0, c1)), '",', context,
+    ',"srcIP":"', text.slice(c1 + 1, c2), '","dstIP":"', text.slice(c2 + 1, c3),
+    '","srcPort":', number(text.slice(c3 + 1, c4)), ',"dstPort":', number(text.slice(c4 + 1, c5)),
+    ',"protocol":', protocol, ',"protocolName":', PROTOCOL_NAME_JSON[protocol] ?? 'null',
+    direction === CODE_I ? ',"direction":"inbound"' : ',"direction":"outbound"',
+    stateOrDecision === CODE_D ? ',"decision":"deny","flowState":' : ',"decision":"allow","flowState":', FLOW_STATE_JSON[state] ?? 'null',
+    ',"encryption":', vnet ? `"${text.slice(c6 + 5, encryptionEnd)}"` : 'null',
   );
+  if (format === 'nsg1') {
+    out.push(',"packetsSent":null,"bytesSent":null,"packetsReceived":null,"bytesReceived":null}');
+  } else {
+    const k1 = text.indexOf(',', countersAt);
+    const k2 = text.indexOf(',', k1 + 1);
+    const k3 = text.indexOf(',', k2 + 1);
+    out.push(
+      ',"packetsSent":', counter(text.slice(countersAt, k1)), ',"bytesSent":', counter(text.slice(k1 + 1, k2)),
+      ',"packetsReceived":', counter(text.slice(k2 + 1, k3)), ',"bytesReceived":', counter(text.slice(k3 + 1)), '}',
+    );
+  }
+  let length = 0;
+  for (let k = start; k < out.length; k++) length += (out[k] as string).length;
+  return length;
+}
+
+/** One tuple object as a string (see appendTupleJson). */
+export function tupleJson(id: string, text: string, format: TupleFormat, context: string): string {
+  const pieces: string[] = [];
+  appendTupleJson(pieces, id, text, format, context);
+  return pieces.join('');
+}
+
+let cachedMinute = NaN;
+let cachedPrefix = '';
+
+/**
+ * ISO 8601 with milliseconds. A record's tuples fall within a minute or two: the text up to the minute
+ * comes from a one-entry cache, the seconds and milliseconds are written by hand (Date is slow per tuple).
+ */
+export function isoTime(digits: string): string {
+  const ms = timestampMs(digits);
+  const minute = Math.floor(ms / 60_000);
+  if (minute !== cachedMinute) {
+    cachedMinute = minute;
+    cachedPrefix = new Date(minute * 60_000).toISOString().slice(0, -7);
+  }
+  const rest = ms - minute * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  return `${cachedPrefix}${seconds < 10 ? '0' : ''}${seconds}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }

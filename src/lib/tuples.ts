@@ -1,9 +1,9 @@
-import { isIP } from 'node:net';
+import { fieldMatches, tupleMatches } from './tupleGrammar';
 
 /**
  * Flow tuple parsing (docs/azure-facts.md sections 1-2). VNet tuples have 13 fields with an IANA protocol
  * number and an encryption field; NSG v1 tuples have 8 fields, NSG v2 adds a state and four counters.
- * Counters are packets then bytes, each direction.
+ * Counters are packets then bytes, each direction. What is valid is defined by tupleGrammar.ts.
  */
 
 export type TupleFormat = 'vnet' | 'nsg1' | 'nsg2';
@@ -27,103 +27,80 @@ export interface FlowTuple {
   bytesReceived: number | null;
 }
 
-const FIELD_COUNT: Record<TupleFormat, number> = { vnet: 13, nsg1: 8, nsg2: 13 };
-const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
-const VNET_STATES: Readonly<Record<string, FlowState>> = { B: 'begin', C: 'continuing', E: 'end', D: 'deny' };
-const NSG_STATES: Readonly<Record<string, FlowState>> = { B: 'begin', C: 'continuing', E: 'end' };
-const NSG_PROTOCOLS: Readonly<Record<string, number>> = { T: 6, U: 17 };
-const DIRECTIONS: Readonly<Record<string, 'inbound' | 'outbound'>> = { I: 'inbound', O: 'outbound' };
-const ENCRYPTION = /^(X|NX(_[A-Z0-9]+)*)$/;
-const DIGITS = /^\d+$/;
+export const FIELD_COUNT: Record<TupleFormat, number> = { vnet: 13, nsg1: 8, nsg2: 13 };
+export const PROTOCOL_NAMES: Readonly<Record<string, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
+export const FLOW_STATES: Readonly<Record<string, FlowState>> = { B: 'begin', C: 'continuing', E: 'end', D: 'deny' };
 /** Timestamps below this are epoch seconds (year 5138 in seconds; 1973 in milliseconds). */
 const SECONDS_LIMIT = 1e11;
-const MAX_TIME_MS = 8.64e15;
 
 /** Parses one tuple string. Returns the tuple, or why it is malformed. */
 export function parseTuple(text: string, format: TupleFormat): FlowTuple | string {
-  const fields = text.split(',');
-  if (fields.length !== FIELD_COUNT[format]) return `expected ${FIELD_COUNT[format]} fields, found ${fields.length}`;
-  const [time, srcIP, dstIP, srcPort, dstPort, protocol, direction, third, fourth] = fields as [string, string, string, string, string, string, string, string, string];
-
-  const timeMs = parseTimestamp(time);
-  if (timeMs === undefined) return `field 1 (timestamp) is not epoch seconds or milliseconds: "${time}"`;
-  if (isIP(srcIP) === 0) return `field 2 (source IP) is not an IP address: "${srcIP}"`;
-  if (isIP(dstIP) === 0) return `field 3 (destination IP) is not an IP address: "${dstIP}"`;
-  const src = parsePort(srcPort);
-  if (src === undefined) return `field 4 (source port) is not a port: "${srcPort}"`;
-  const dst = parsePort(dstPort);
-  if (dst === undefined) return `field 5 (destination port) is not a port: "${dstPort}"`;
-  const dir = DIRECTIONS[direction];
-  if (!dir) return `field 7 (direction) is not I or O: "${direction}"`;
-
-  let protocolNumber: number | undefined;
-  let decision: 'allow' | 'deny';
-  let flowState: FlowState | null = null;
-  let encryption: string | null = null;
-  if (format === 'vnet') {
-    protocolNumber = DIGITS.test(protocol) && protocol.length <= 3 ? Number(protocol) : undefined;
-    if (protocolNumber === undefined || protocolNumber > 255) return `field 6 (protocol) is not an IANA protocol number: "${protocol}"`;
-    const state = VNET_STATES[third];
-    if (!state) return `field 8 (flow state) is not B, C, E or D: "${third}"`;
-    if (!ENCRYPTION.test(fourth)) return `field 9 (encryption) is not X or NX...: "${fourth}"`;
-    flowState = state;
-    decision = state === 'deny' ? 'deny' : 'allow';
-    encryption = fourth;
-  } else {
-    protocolNumber = NSG_PROTOCOLS[protocol];
-    if (protocolNumber === undefined) return `field 6 (protocol) is not T or U: "${protocol}"`;
-    if (third !== 'A' && third !== 'D') return `field 8 (decision) is not A or D: "${third}"`;
-    decision = third === 'A' ? 'allow' : 'deny';
-    if (format === 'nsg2') {
-      const state = NSG_STATES[fourth];
-      if (!state) return `field 9 (flow state) is not B, C or E: "${fourth}"`;
-      flowState = state;
-    }
-  }
-
-  const counters: (number | null)[] = [null, null, null, null];
-  if (format !== 'nsg1') {
-    for (let c = 0; c < 4; c++) {
-      const raw = fields[9 + c] as string;
-      const value = raw === '' ? null : parseCounter(raw);
-      if (value === undefined) return `field ${10 + c} (counter) is not a number: "${raw}"`;
-      counters[c] = value;
-    }
-  }
+  if (!tupleMatches(text, format)) return malformedReason(text, format);
+  const f = text.split(',') as [string, string, string, string, string, string, string, string, string, ...string[]];
+  const vnet = format === 'vnet';
+  const protocol = vnet ? Number(f[5]) : f[5] === 'T' ? 6 : 17;
+  const state = vnet ? f[7] : format === 'nsg2' ? f[8] : undefined;
+  const counter = (index: number): number | null => (format === 'nsg1' || f[index] === '' ? null : Number(f[index]));
   return {
-    timeMs,
-    srcIP,
-    dstIP,
-    srcPort: src,
-    dstPort: dst,
-    protocol: protocolNumber,
-    protocolName: PROTOCOL_NAMES[protocolNumber] ?? null,
-    direction: dir,
-    decision,
-    flowState,
-    encryption,
-    packetsSent: counters[0] ?? null,
-    bytesSent: counters[1] ?? null,
-    packetsReceived: counters[2] ?? null,
-    bytesReceived: counters[3] ?? null,
+    timeMs: timestampMs(f[0]),
+    srcIP: f[1],
+    dstIP: f[2],
+    srcPort: Number(f[3]),
+    dstPort: Number(f[4]),
+    protocol,
+    protocolName: PROTOCOL_NAMES[protocol] ?? null,
+    direction: f[6] === 'I' ? 'inbound' : 'outbound',
+    decision: f[7] === 'D' ? 'deny' : 'allow', // VNet: state D; NSG: decision D
+    flowState: state === undefined ? null : (FLOW_STATES[state] ?? null),
+    encryption: vnet ? f[8] : null,
+    packetsSent: counter(9),
+    bytesSent: counter(10),
+    packetsReceived: counter(11),
+    bytesReceived: counter(12),
   };
 }
 
-function parseTimestamp(raw: string): number | undefined {
-  if (!DIGITS.test(raw) || raw.length > 16) return undefined;
-  const value = Number(raw);
-  const ms = value < SECONDS_LIMIT ? value * 1000 : value;
-  return ms <= MAX_TIME_MS ? ms : undefined;
+export function timestampMs(digits: string): number {
+  const value = Number(digits);
+  return value < SECONDS_LIMIT ? value * 1000 : value;
 }
 
-function parsePort(raw: string): number | undefined {
-  if (!DIGITS.test(raw) || raw.length > 5) return undefined;
-  const value = Number(raw);
-  return value <= 65535 ? value : undefined;
-}
+type Check = [field: Parameters<typeof fieldMatches>[0], label: string, accepted: string];
 
-function parseCounter(raw: string): number | undefined {
-  if (!DIGITS.test(raw)) return undefined;
-  const value = Number(raw);
-  return Number.isSafeInteger(value) ? value : undefined;
+const CHECKS: Record<TupleFormat, Check[]> = {
+  vnet: [
+    ['timestamp', 'field 1 (timestamp)', 'epoch seconds or milliseconds'],
+    ['ip', 'field 2 (source IP)', 'an IP address'],
+    ['ip', 'field 3 (destination IP)', 'an IP address'],
+    ['port', 'field 4 (source port)', 'a port'],
+    ['port', 'field 5 (destination port)', 'a port'],
+    ['protocol', 'field 6 (protocol)', 'an IANA protocol number'],
+    ['direction', 'field 7 (direction)', 'I or O'],
+    ['vnetState', 'field 8 (flow state)', 'B, C, E or D'],
+    ['encryption', 'field 9 (encryption)', 'X or NX...'],
+    ['counter', 'field 10 (counter)', 'a number'],
+    ['counter', 'field 11 (counter)', 'a number'],
+    ['counter', 'field 12 (counter)', 'a number'],
+    ['counter', 'field 13 (counter)', 'a number'],
+  ],
+  nsg1: [],
+  nsg2: [],
+};
+CHECKS.nsg1 = [
+  ...CHECKS.vnet.slice(0, 5),
+  ['nsgProtocol', 'field 6 (protocol)', 'T or U'],
+  ['direction', 'field 7 (direction)', 'I or O'],
+  ['decision', 'field 8 (decision)', 'A or D'],
+];
+CHECKS.nsg2 = [...CHECKS.nsg1, ['nsgState', 'field 9 (flow state)', 'B, C or E'], ...CHECKS.vnet.slice(9)];
+
+/** Names the first field that does not follow the grammar. */
+function malformedReason(text: string, format: TupleFormat): string {
+  const fields = text.split(',');
+  if (fields.length !== FIELD_COUNT[format]) return `expected ${FIELD_COUNT[format]} fields, found ${fields.length}`;
+  for (const [index, [field, label, accepted]] of CHECKS[format].entries()) {
+    const value = fields[index] ?? '';
+    if (!fieldMatches(field, value)) return `${label} is not ${accepted}: "${value}"`;
+  }
+  return 'does not match the tuple format';
 }

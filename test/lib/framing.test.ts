@@ -71,7 +71,7 @@ describe('RecordFramer fed in chunks', () => {
         const framer = new RecordFramer(0, 'document');
         const elements: FramedElement[] = [];
         for (let i = 0; i < blob.length; i += size) elements.push(...framer.push(blob.subarray(i, i + size)));
-        expect(elements).toEqual(whole.elements);
+        expect(elements.map(({ start, end, bytes }) => ({ start, end, bytes }))).toEqual(whole.elements.map(({ start, end, bytes }) => ({ start, end, bytes })));
         expect(framer.summary()).toEqual(whole.summary);
       }
     }
@@ -80,7 +80,7 @@ describe('RecordFramer fed in chunks', () => {
   it('finishAtBoundary completes a trailing element that has no separator after it', () => {
     const framer = new RecordFramer(10, 'afterRecord');
     expect(framer.push(Buffer.from(',{"a":1},garbage  '))).toHaveLength(1);
-    expect(framer.finishAtBoundary()).toEqual({ start: 19, end: 26, bytes: Buffer.from('garbage') });
+    expect(framer.finishAtBoundary()).toEqual(expect.objectContaining({ start: 19, end: 26, bytes: Buffer.from('garbage') }));
   });
 });
 
@@ -96,6 +96,6 @@ describe('recoverRecords', () => {
 
   it('returns everything as malformed when no later record frames cleanly', () => {
     const bytes = Buffer.from('{"unclosed": [1, 2, "x');
-    expect(recoverRecords(0, bytes)).toEqual({ malformed: { start: 0, end: bytes.length, bytes }, records: [] });
+    expect(recoverRecords(0, bytes)).toEqual({ malformed: expect.objectContaining({ start: 0, end: bytes.length, bytes }), records: [] });
   });
 });

@@ -56,7 +56,7 @@ function tupleObjects(record: FlowLogRecord, prefix: string, offset: number): { 
     for (const text of group.tuples) {
       const tuple = parseTuple(text, group.format);
       if (typeof tuple === 'string') throw new Error(`fixture tuple "${text}" is malformed: ${tuple}`);
-      const json = tupleJson(`${prefix}-${offset}-${index}`, tuple, context);
+      const json = tupleJson(`${prefix}-${offset}-${index}`, text, group.format, context);
       out.push({ json, object: JSON.parse(json) as TupleObject });
       index++;
     }

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { isIPv6 } from '../../src/lib/tupleGrammar';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTuple, type FlowTuple, type TupleFormat } from '../../src/lib/tuples';
@@ -355,5 +357,33 @@ describe('malformed tuples', () => {
     expect(reasonOf(withField(8, 'Q'), 'vnet')).toBe('field 8 (flow state) is not B, C, E or D: "Q"');
     expect(reasonOf(withField(10, 'abc'), 'vnet')).toBe('field 10 (counter) is not a number: "abc"');
     expect(reasonOf(withField(1, 'yesterday'), 'vnet')).toBe('field 1 (timestamp) is not epoch seconds or milliseconds: "yesterday"');
+  });
+});
+
+describe('isIPv6', () => {
+  // The tuple grammar's IPv6 check must accept exactly what node:net accepts (zone indexes aside).
+  const samples = [
+    '::', '::1', '1::', '1::1', '2001:db8::1', 'fe80::1ff:fe23:4567:890a', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', ':::', '1:::2', '1::2::3', '12345::', 'g::1', '::ffff:10.0.0.6',
+    '::10.0.0.6', '1:2:3:4:5:6:10.0.0.6', '1:2:3:4:5::10.0.0.6', '1:2:3:4:5:6::10.0.0.6', '1:2:3:4:5:6:7:10.0.0.6', '::ffff:256.0.0.1',
+    '::ffff:01.0.0.1', '10.0.0.6::', '1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7', '2603:1030:95e::c89b', 'FFFF::', '0:0:0:0:0:0:0:0', '1.2.3.4',
+    ':', '', '1:', ':1', '::1.2.3', '::1.2.3.4.5', 'abcd:ef01:2345:6789:abcd:ef01:2345:6789',
+  ];
+  it.each(samples)('agrees with node:net on %p', (sample) => {
+    expect(isIPv6(sample)).toBe(isIP(sample) === 6);
+  });
+
+  it('agrees with node:net on random strings of hex digits, colons and dots', () => {
+    const alphabet = '0123456789abcdefABCDEF:::::..';
+    let state = 12345;
+    for (let n = 0; n < 20000; n++) {
+      let text = '';
+      const length = n % 40;
+      for (let i = 0; i < length; i++) {
+        state = (state * 1103515245 + 12345) & 0x7fffffff;
+        text += alphabet[state % alphabet.length];
+      }
+      expect([text, isIPv6(text)]).toEqual([text, isIP(text) === 6]);
+    }
   });
 });
