@@ -3,7 +3,7 @@ import { blobName, type BlobRef } from './blobRef';
 import type { CheckpointDoc, CheckpointStore } from './checkpoints';
 import { ForwarderError } from './errors';
 import type { BlobSnapshot, FlowLogBlobs } from './flowLogBlobs';
-import { RecordFramer, recoverRecords, type ByteRange, type FramedElement } from './framing';
+import { RecordFramer, recoveredElements, type ByteRange, type FramedElement } from './framing';
 
 /**
  * Incremental claims (docs/contract.md "Delivery semantics"). Each claim takes the complete records between
@@ -168,7 +168,7 @@ function frameNew(snapshot: BlobSnapshot, from: number, contentLength: number): 
   const boundary = committedBoundary(snapshot, from, contentLength);
   if (boundary === undefined || boundary <= summary.incompleteFrom) return { end: summary.end, records, malformed: [] };
   const unclosed = snapshot.bytes.subarray(summary.incompleteFrom - from, boundary - from);
-  return { end: boundary, records: [...records, ...recovered(summary.incompleteFrom, unclosed)], malformed: [] };
+  return { end: boundary, records: [...records, ...recoveredElements(summary.incompleteFrom, unclosed)], malformed: [] };
 }
 
 /**
@@ -186,11 +186,6 @@ function committedBoundary(snapshot: BlobSnapshot, from: number, contentLength: 
   return readEnd >= snapshot.blobSize ? readEnd : undefined;
 }
 
-function recovered(start: number, bytes: Buffer): FramedElement[] {
-  const { malformed, records } = recoverRecords(start, bytes);
-  return malformed ? [malformed, ...records] : records;
-}
-
 function wholeRangeMalformed(snapshot: BlobSnapshot, from: number, reason: string): FramedClaim {
   const end = from + snapshot.bytes.length;
   return { end, records: [], malformed: snapshot.bytes.length > 0 ? [{ element: { start: from, end, bytes: snapshot.bytes }, reason }] : [] };
@@ -202,5 +197,5 @@ function frameClaimed(bytes: Buffer, start: number): { records: FramedElement[];
   const records = framer.push(bytes);
   if (framer.summary().mismatch) return { records: [], malformed: [{ element: { start, end: start + bytes.length, bytes }, reason: NOT_A_DOCUMENT }] };
   const unclosed = framer.finishAtBoundary();
-  return { records: unclosed ? [...records, ...recovered(unclosed.start, unclosed.bytes)] : records, malformed: [] };
+  return { records: unclosed ? [...records, ...recoveredElements(unclosed.start, unclosed.bytes)] : records, malformed: [] };
 }

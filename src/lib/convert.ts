@@ -1,5 +1,5 @@
 import type { ShapingConfig } from './config';
-import { RecordFramer, recoverRecords, type FramedElement } from './framing';
+import { RecordFramer, recoveredElements, type FramedElement } from './framing';
 import { FlowLogShaper, type DeadLetterItem, type ShapeStats } from './shaping';
 import { tupleIdPrefix } from './tupleJson';
 
@@ -23,29 +23,30 @@ export async function* convertStream(chunks: AsyncIterable<Buffer>, options: Con
   let bodies: string[] = [];
   const shaper = new FlowLogShaper({ config: options.config, idPrefix: tupleIdPrefix(options.sourceId), onBody: (body) => bodies.push(body), onDeadLetter: options.onDeadLetter });
   const framer = new RecordFramer(0, 'document');
-  let offset = 0;
+  // Kept until the header is read: a document that is not a flow log is set aside whole, from byte 0.
+  let headerChunks: Buffer[] | undefined = [];
   let rejected: Buffer[] | undefined;
   for await (const chunk of chunks) {
     if (rejected) {
       rejected.push(chunk);
-    } else {
-      for (const element of framer.push(chunk)) {
-        shaper.add(element);
-        // Hand bodies on per record: short-lived strings are cheap for the garbage collector.
-        if (bodies.length > 0) {
-          yield bodies;
-          bodies = [];
-        }
-      }
-      if (framer.summary().mismatch) rejected = [chunk.subarray(Math.max(0, framer.summary().end - offset))];
+      continue;
     }
-    offset += chunk.length;
+    headerChunks?.push(chunk);
+    for (const element of framer.push(chunk)) {
+      shaper.add(element);
+      // Hand bodies on per record: short-lived strings are cheap for the garbage collector.
+      if (bodies.length > 0) {
+        yield bodies;
+        bodies = [];
+      }
+    }
+    if (framer.summary().mismatch) rejected = headerChunks ?? [];
+    if (!framer.readingHeader()) headerChunks = undefined;
   }
   if (rejected) {
-    // Not a flow-log document at all: set the rest aside whole, as the function does.
-    const from = framer.summary().end;
+    // Not a flow-log document at all: set it aside whole, as the function does.
     const bytes = Buffer.concat(rejected);
-    if (bytes.length > 0) shaper.addMalformed({ start: from, end: from + bytes.length, bytes }, NOT_A_DOCUMENT);
+    if (bytes.length > 0) shaper.addMalformed({ start: 0, end: bytes.length, bytes }, NOT_A_DOCUMENT);
   } else {
     for (const element of unclosedAtEnd(framer)) shaper.add(element);
   }
@@ -63,6 +64,5 @@ function unclosedAtEnd(framer: RecordFramer): FramedElement[] {
   if (!unclosed) return [];
   const closing = /\]\s*\}\s*$/.exec(unclosed.bytes.toString('latin1'));
   const bytes = closing ? unclosed.bytes.subarray(0, closing.index) : unclosed.bytes;
-  const { malformed, records } = recoverRecords(unclosed.start, bytes);
-  return malformed ? [malformed, ...records] : records;
+  return recoveredElements(unclosed.start, bytes);
 }

@@ -26,8 +26,13 @@ export function configError(setting: string, problem: string, accepted: string):
   return new ForwarderError('CONFIG', `Setting ${setting} ${problem}. Accepted: ${accepted}.`, true);
 }
 
+/** A one-line reason, including the causes an AggregateError (several failed attempts) carries. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const message = error.message || ('code' in error && typeof error.code === 'string' ? error.code : error.name);
+  if (!(error instanceof AggregateError) || error.errors.length === 0) return message;
+  const causes = [...new Set(error.errors.map(errorMessage))].join('; ');
+  return error.message ? `${error.message} (${causes})` : causes;
 }
 
 /** A storage request that failed in a way a later retry may not (throttling, network, 5xx). */

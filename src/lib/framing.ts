@@ -7,8 +7,9 @@ import type { TupleFormat } from './tuples';
  *
  * Network Watcher appends `,{record}` blocks before the closing `]}`, so a byte range that starts at the end
  * of a claimed record starts with `,` (more records) or `]` (none yet). The framer tracks only JSON string
- * state and nesting depth, so braces, quotes and escapes inside strings cannot confuse it. It is incremental:
- * feed chunks as they arrive and memory stays bounded by the largest record.
+ * state and which brackets are open, so braces, quotes and escapes inside strings cannot confuse it, and a
+ * bracket closed by the wrong kind (a record cut short) marks the record as broken rather than ending it.
+ * It is incremental: feed chunks as they arrive and memory stays bounded by the largest record.
  *
  * Fast path: most of a record's bytes are its `"flowTuples":[...]` arrays. When one follows the tuple
  * grammar, the grammar's validator reads through it in place and the framer notes it as a validated tuple
@@ -71,6 +72,7 @@ const EXPECT_ELEMENT = 3; // after `,`
 const IN_ELEMENT = 4;
 const CLOSED = 5;
 const MISMATCH = 6;
+const BROKEN = 7; // an element whose brackets do not match: its end is unknown, recovery decides
 
 function isWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
@@ -82,7 +84,8 @@ export class RecordFramer {
   private lastEnd: number;
   private headerToken = 0;
   private headerPos = 0;
-  private depth = 0;
+  /** The open brackets of the current element, innermost last. */
+  private open: number[] = [];
   private inString = false;
   private escaped = false;
   private elementStart = 0;
@@ -112,7 +115,7 @@ export class RecordFramer {
     const length = chunk.length;
     let i = 0;
     let strictBoundary = this.offset === this.baseOffset && this.state === AFTER_ELEMENT;
-    while (i < length && this.state !== CLOSED && this.state !== MISMATCH) {
+    while (i < length && this.state !== CLOSED && this.state !== MISMATCH && this.state !== BROKEN) {
       if (this.state === IN_ELEMENT) {
         i = this.scanElement(chunk, ascii, i, chunkOffset, elements);
         continue;
@@ -145,7 +148,7 @@ export class RecordFramer {
           break;
       }
     }
-    if (this.state === IN_ELEMENT) {
+    if (this.state === IN_ELEMENT || this.state === BROKEN) {
       this.pending.push(chunk.subarray(Math.max(0, this.elementStart - chunkOffset)));
       this.pendingAscii &&= ascii;
     }
@@ -153,12 +156,17 @@ export class RecordFramer {
     return elements;
   }
 
+  /** Still reading the document's `{"records":[` (only in 'document' mode). */
+  readingHeader(): boolean {
+    return this.state === HEADER;
+  }
+
   /** What the bytes fed so far amount to. */
   summary(): FrameSummary {
     return {
       end: this.lastEnd,
       closed: this.state === CLOSED,
-      incompleteFrom: this.state === IN_ELEMENT ? this.elementStart : undefined,
+      incompleteFrom: this.state === IN_ELEMENT || this.state === BROKEN ? this.elementStart : undefined,
       mismatch: this.mismatchKind,
     };
   }
@@ -168,7 +176,7 @@ export class RecordFramer {
    * a pending element ends here too. Returns it, if there was one.
    */
   finishAtBoundary(): FramedElement | undefined {
-    if (this.state !== IN_ELEMENT) return undefined;
+    if (this.state !== IN_ELEMENT && this.state !== BROKEN) return undefined;
     const bytes = Buffer.concat(this.pending);
     this.pending = [];
     const out: FramedElement[] = [];
@@ -195,7 +203,7 @@ export class RecordFramer {
   private beginElement(absoluteStart: number): void {
     this.state = IN_ELEMENT;
     this.elementStart = absoluteStart;
-    this.depth = 0;
+    this.open = [];
     this.inString = false;
     this.escaped = false;
     this.elementIsContainer = false;
@@ -214,7 +222,7 @@ export class RecordFramer {
       const first = chunk[i];
       this.elementIsContainer = first === OPEN_BRACE || first === OPEN_BRACKET;
     }
-    let depth = this.depth;
+    const open = this.open;
     let inString = this.inString;
     let escaped = this.escaped;
     let stringStart = -1; // where the current string began in this chunk, if it did
@@ -236,11 +244,15 @@ export class RecordFramer {
         inString = true;
         stringStart = i;
       } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
-        depth++;
+        open.push(code);
       } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
-        if (depth > 0) {
-          depth--;
-          if (depth === 0 && this.elementIsContainer) {
+        if (open.length > 0) {
+          if (open.pop() !== (code === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET)) {
+            this.state = BROKEN;
+            this.inString = false;
+            return length;
+          }
+          if (open.length === 0 && this.elementIsContainer) {
             this.completeElement(chunk, ascii, chunkOffset, i + 1, out);
             this.state = AFTER_ELEMENT;
             return i + 1;
@@ -250,13 +262,12 @@ export class RecordFramer {
           this.state = CLOSED;
           return i + 1;
         }
-      } else if (code === COMMA && depth === 0) {
+      } else if (code === COMMA && open.length === 0) {
         this.completeElement(chunk, ascii, chunkOffset, i, out);
         this.state = EXPECT_ELEMENT;
         return i + 1;
       }
     }
-    this.depth = depth;
     this.inString = inString;
     this.escaped = escaped;
     return i;
@@ -314,14 +325,34 @@ export function frameRange(bytes: Buffer, baseOffset: number, start: FrameStart)
 const MAX_RESYNC_ATTEMPTS = 64;
 
 /**
- * Splits bytes that should hold whole records but do not frame (an unbalanced brace or quote in a
- * malformed record) into the malformed part and the records after it. It resynchronises at the first
- * `,{` from which the rest frames cleanly to the end, so one broken record does not take its
- * successors down with it. Everything not returned as a record is returned as malformed, never dropped.
+ * Splits bytes that should hold whole records but do not frame (a record cut short: an unclosed string or
+ * bracket) into malformed parts and the records around them. After a broken record it resynchronises at the
+ * first `,{` from which at least one whole element frames, keeps what frames from there, and recovers again
+ * where the next broken record starts, so broken records do not take good ones down with them.
+ * Everything not returned as a record is returned as malformed, never dropped.
  */
-export function recoverRecords(start: number, bytes: Buffer): { malformed: FramedElement | undefined; records: FramedElement[] } {
+export function recoverRecords(start: number, bytes: Buffer): { malformed: FramedElement[]; records: FramedElement[] } {
+  const malformed: FramedElement[] = [];
+  const records: FramedElement[] = [];
+  let from = 0; // a broken element starts here
+  while (from < bytes.length) {
+    const resync = nextResync(start, bytes, from);
+    if (!resync) {
+      pushTrimmed(malformed, start + from, bytes.subarray(from));
+      break;
+    }
+    pushTrimmed(malformed, start + from, bytes.subarray(from, resync.at));
+    records.push(...resync.records);
+    if (resync.brokenFrom === undefined) break;
+    from = resync.brokenFrom - start;
+  }
+  return { malformed, records };
+}
+
+/** The first `,{` after `from` from which whole elements frame: them, and where framing broke again, if it did. */
+function nextResync(start: number, bytes: Buffer, from: number): { at: number; records: FramedElement[]; brokenFrom: number | undefined } | undefined {
   let attempts = 0;
-  for (let comma = bytes.indexOf(COMMA, 1); comma !== -1 && attempts < MAX_RESYNC_ATTEMPTS; comma = bytes.indexOf(COMMA, comma + 1)) {
+  for (let comma = bytes.indexOf(COMMA, from + 1); comma !== -1 && attempts < MAX_RESYNC_ATTEMPTS; comma = bytes.indexOf(COMMA, comma + 1)) {
     let next = comma + 1;
     while (next < bytes.length && isWhitespace(bytes[next] as number)) next++;
     if (bytes[next] !== OPEN_BRACE) continue;
@@ -329,11 +360,21 @@ export function recoverRecords(start: number, bytes: Buffer): { malformed: Frame
     const framer = new RecordFramer(start + comma, 'afterRecord');
     const records = framer.push(bytes.subarray(comma));
     const summary = framer.summary();
-    const rest = bytes.subarray(summary.end - start);
-    if (summary.mismatch || summary.closed || summary.incompleteFrom !== undefined || !rest.every(isWhitespace)) continue;
-    return { malformed: trimmedElement(start, bytes.subarray(0, comma)), records };
+    const clean = summary.incompleteFrom === undefined && !summary.closed && !summary.mismatch && bytes.subarray(summary.end - start).every(isWhitespace);
+    if (records.length > 0 && (clean || summary.incompleteFrom !== undefined)) return { at: comma, records, brokenFrom: clean ? undefined : summary.incompleteFrom };
   }
-  return { malformed: trimmedElement(start, bytes), records: [] };
+  return undefined;
+}
+
+/** recoverRecords' results as one list in blob order: records to forward and malformed parts to set aside. */
+export function recoveredElements(start: number, bytes: Buffer): FramedElement[] {
+  const { malformed, records } = recoverRecords(start, bytes);
+  return [...malformed, ...records].sort((a, b) => a.start - b.start);
+}
+
+function pushTrimmed(out: FramedElement[], start: number, bytes: Buffer): void {
+  const element = trimmedElement(start, bytes);
+  if (element) out.push(element);
 }
 
 function trimmedElement(start: number, bytes: Buffer): FramedElement | undefined {

@@ -88,14 +88,32 @@ describe('recoverRecords', () => {
   it('sets an unclosed record aside and keeps the records after it', () => {
     const bytes = Buffer.from('{"time":"broken,"flowTuples":["x",{"a":1},{"b":"}"}');
     const { malformed, records } = recoverRecords(500, bytes);
-    expect(malformed?.bytes.toString()).toBe('{"time":"broken,"flowTuples":["x"');
-    expect(malformed?.start).toBe(500);
+    expect(texts(malformed)).toEqual(['{"time":"broken,"flowTuples":["x"']);
+    expect(malformed[0]?.start).toBe(500);
     expect(texts(records)).toEqual(['{"a":1}', '{"b":"}"}']);
     expect(records[0]?.start).toBe(500 + bytes.indexOf('{"a"'));
   });
 
-  it('returns everything as malformed when no later record frames cleanly', () => {
+  it('returns everything as malformed when no later record frames', () => {
     const bytes = Buffer.from('{"unclosed": [1, 2, "x');
-    expect(recoverRecords(0, bytes)).toEqual({ malformed: expect.objectContaining({ start: 0, end: bytes.length, bytes }), records: [] });
+    expect(recoverRecords(0, bytes)).toEqual({ malformed: [expect.objectContaining({ start: 0, end: bytes.length, bytes })], records: [] });
+  });
+
+  it('keeps the good records between and after several broken ones', () => {
+    const parts = ['{"torn":1,"x":[', '{"a":1}', '{"torn":"2', '{"b":2}', '{"c":{"d":[3]}}'];
+    const bytes = Buffer.from(parts.join(','));
+    const { malformed, records } = recoverRecords(0, bytes);
+    expect(texts(records)).toEqual(['{"a":1}', '{"b":2}', '{"c":{"d":[3]}}']);
+    expect(texts(malformed)).toEqual(['{"torn":1,"x":[', '{"torn":"2']);
+  });
+});
+
+describe('brackets closed by the wrong kind', () => {
+  it('mark the record as broken from its start instead of ending it there', () => {
+    const framer = new RecordFramer(0, 'document');
+    const records = framer.push(Buffer.from('{"records":[{"a":1},{"flowLogVersion":4]}'));
+    expect(texts(records)).toEqual(['{"a":1}']);
+    expect(framer.summary()).toEqual({ end: 19, closed: false, incompleteFrom: 20, mismatch: undefined });
+    expect(framer.finishAtBoundary()?.bytes.toString()).toBe('{"flowLogVersion":4]}');
   });
 });
