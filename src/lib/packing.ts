@@ -14,8 +14,6 @@ export interface Packer {
   readonly itemBudget: number;
   /** Adds an item (`byteLength` is its UTF-8 size); false if it can never fit one body. */
   add(json: string, byteLength: number): boolean;
-  /** The same for an item given as pieces to be joined (the array may be reused by the caller). */
-  addPieces(pieces: readonly string[], byteLength: number): boolean;
   /** Emits the body being filled, if any. */
   flush(): void;
 }
@@ -37,13 +35,13 @@ class SinglePacker implements Packer {
     this.emit(json, byteLength);
     return true;
   }
-  addPieces(pieces: readonly string[], byteLength: number): boolean {
-    return this.add(pieces.join(''), byteLength);
-  }
   flush(): void {}
 }
 
-/** Keeps the pieces of all its items and joins them once per body: every character is copied once. */
+/**
+ * Keeps a body's pieces (opening, items with their commas, closing) and joins them once: one flat string,
+ * each character copied once (`+` would build a rope that is copied again when the body is written).
+ */
 class EnvelopePacker implements Packer {
   readonly itemBudget: number;
   private pieces: string[] = [ENVELOPE_OPEN];
@@ -55,13 +53,14 @@ class EnvelopePacker implements Packer {
     this.itemBudget = maxBytes - ENVELOPE_OVERHEAD;
   }
   add(json: string, byteLength: number): boolean {
-    if (!this.makeRoom(byteLength)) return false;
+    if (byteLength > this.itemBudget) return false;
+    if (this.size > ENVELOPE_OVERHEAD && this.size + 1 + byteLength > this.maxBytes) this.flush();
+    if (this.size > ENVELOPE_OVERHEAD) {
+      this.pieces.push(',');
+      this.size++;
+    }
     this.pieces.push(json);
-    return true;
-  }
-  addPieces(pieces: readonly string[], byteLength: number): boolean {
-    if (!this.makeRoom(byteLength)) return false;
-    for (const piece of pieces) this.pieces.push(piece);
+    this.size += byteLength;
     return true;
   }
   flush(): void {
@@ -70,17 +69,5 @@ class EnvelopePacker implements Packer {
     this.emit(this.pieces.join(''), this.size);
     this.pieces = [ENVELOPE_OPEN];
     this.size = ENVELOPE_OVERHEAD;
-  }
-  /** Flushes if the item does not fit after the items so far, and accounts for it (with its comma). */
-  private makeRoom(byteLength: number): boolean {
-    if (byteLength > this.itemBudget) return false;
-    const empty = this.size === ENVELOPE_OVERHEAD;
-    if (!empty && this.size + 1 + byteLength > this.maxBytes) this.flush();
-    if (this.size > ENVELOPE_OVERHEAD) {
-      this.pieces.push(',');
-      this.size++;
-    }
-    this.size += byteLength;
-    return true;
   }
 }

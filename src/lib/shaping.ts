@@ -5,7 +5,7 @@ import { createPacker, type Packer } from './packing';
 import { parseRecord, validateRecord, type FlowLogRecord } from './records';
 import { splitRecord, type TuplePick } from './split';
 import { tupleGroups, type TupleGroup } from './tupleGroups';
-import { appendTupleJson, contextJson } from './tupleJson';
+import { contextJson, tupleJson } from './tupleJson';
 import { parseTuple, type TupleFormat } from './tuples';
 
 /**
@@ -57,8 +57,6 @@ const marker = (index: number): string => `\u0000${MARKER_NONCE}:${index}`;
 export class FlowLogShaper {
   readonly stats: ShapeStats = { records: 0, tuples: 0, events: 0, bytesOut: 0, deadLetters: 0 };
   private readonly packer: Packer;
-  /** Reused for each tuple object's pieces. */
-  private readonly pieces: string[] = [];
 
   constructor(private readonly options: ShaperOptions) {
     this.packer = createPacker(options.config.packing, options.config.maxEventBytes, (body, byteLength) => {
@@ -106,12 +104,13 @@ export class FlowLogShaper {
   }
 
   private addFastTuples(element: FramedElement, fast: FastRecord): void {
+    const idBase = `${this.options.idPrefix}-${element.start}-`;
     let index = 0;
     for (const [k, group] of fast.groups.entries()) {
       const context = contextJson(group.context);
       const extraBytes = Buffer.byteLength(context) - context.length;
       for (const text of spanTuples(fast, element, k)) {
-        this.addTuple(element, text, group.format, context, extraBytes, index, 0);
+        this.addTuple(element, idBase, text, group.format, context, extraBytes, index, 0);
         index++;
       }
     }
@@ -135,6 +134,7 @@ export class FlowLogShaper {
   }
 
   private addTuples(element: FramedElement, parsed: FlowLogRecord): void {
+    const idBase = `${this.options.idPrefix}-${element.start}-`;
     let index = 0;
     let searchFrom = 0;
     for (const group of tupleGroups(parsed)) {
@@ -143,17 +143,16 @@ export class FlowLogShaper {
       for (const text of group.tuples) {
         const tuple = parseTuple(text, group.format);
         if (typeof tuple === 'string') searchFrom = this.deadLetterTuple(element, text, searchFrom, index, tuple);
-        else searchFrom = this.addTuple(element, text, group.format, context, extraBytes, index, searchFrom);
+        else searchFrom = this.addTuple(element, idBase, text, group.format, context, extraBytes, index, searchFrom);
         index++;
       }
     }
   }
 
   /** Packs one valid tuple's object. `extraBytes`: what the context's non-ASCII characters add to its size. */
-  private addTuple(element: FramedElement, text: string, format: TupleFormat, context: string, extraBytes: number, index: number, searchFrom: number): number {
-    this.pieces.length = 0;
-    const length = appendTupleJson(this.pieces, `${this.options.idPrefix}-${element.start}-${index}`, text, format, context);
-    if (this.packer.addPieces(this.pieces, length + extraBytes)) {
+  private addTuple(element: FramedElement, idBase: string, text: string, format: TupleFormat, context: string, extraBytes: number, index: number, searchFrom: number): number {
+    const json = tupleJson(idBase + index, text, format, context);
+    if (this.packer.add(json, json.length + extraBytes)) {
       this.stats.tuples++;
       return searchFrom;
     }

@@ -31,7 +31,7 @@ export const FIELD_COUNT: Record<TupleFormat, number> = { vnet: 13, nsg1: 8, nsg
 export const PROTOCOL_NAMES: Readonly<Record<string, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
 export const FLOW_STATES: Readonly<Record<string, FlowState>> = { B: 'begin', C: 'continuing', E: 'end', D: 'deny' };
 /** Timestamps below this are epoch seconds (year 5138 in seconds; 1973 in milliseconds). */
-const SECONDS_LIMIT = 1e11;
+export const SECONDS_LIMIT = 1e11;
 
 /** Parses one tuple string. Returns the tuple, or why it is malformed. */
 export function parseTuple(text: string, format: TupleFormat): FlowTuple | string {
