@@ -42,12 +42,11 @@ export interface ShaperOptions {
   onDeadLetter(item: DeadLetterItem): void;
 }
 
-/** A record validated on the fast path: its groups, each with the text of its tuple array's content. */
+/** A record validated on the fast path: its groups, in the order of its validated tuple spans. */
 interface FastRecord {
   parsed: FlowLogRecord;
   groups: TupleGroup[];
   spans: TupleSpan[];
-  text: string;
 }
 
 /** Unguessable, so no string in a record can pose as a marker. */
@@ -97,8 +96,7 @@ export class FlowLogShaper {
 
   private addFastRecord(element: FramedElement, fast: FastRecord): void {
     this.stats.tuples += fast.spans.reduce((sum, span) => sum + span.count, 0);
-    // ASCII: the text's length is its UTF-8 size.
-    if (this.packer.add(fast.text, fast.text.length)) return;
+    if (this.packer.add(element.bytes, element.bytes.length)) return;
     const picks = fast.groups.map((group, k) => ({ outer: group.outer, inner: group.inner, tuples: spanTuples(fast, element, k) })).filter((pick) => pick.tuples.length > 0);
     this.addParts(element, fast.parsed, picks);
   }
@@ -107,11 +105,18 @@ export class FlowLogShaper {
     const idBase = `${this.options.idPrefix}-${element.start}-`;
     let index = 0;
     for (const [k, group] of fast.groups.entries()) {
+      const span = fast.spans[k] as TupleSpan;
+      if (span.count === 0) continue;
       const context = contextJson(group.context);
       const extraBytes = Buffer.byteLength(context) - context.length;
-      for (const text of spanTuples(fast, element, k)) {
-        this.addTuple(element, idBase, text, group.format, context, extraBytes, index, 0);
-        index++;
+      // The array's content, `"t1","t2",...`: each tuple is read in place between its quotes.
+      const text = element.bytes.toString('latin1', span.start - element.start, span.end - element.start);
+      for (let from = 1; from < text.length; index++) {
+        const to = text.indexOf('"', from);
+        const json = tupleJson(idBase + index, text, group.format, context, from, to);
+        if (this.packer.add(json, json.length + extraBytes)) this.stats.tuples++;
+        else this.deadLetterTuple(element, text.slice(from, to), 0, index, `tuple object does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes})`);
+        from = to + 3;
       }
     }
   }
@@ -119,7 +124,7 @@ export class FlowLogShaper {
   private addRecord(element: FramedElement, parsed: FlowLogRecord): void {
     const { picks, tuples, hadBadTuples } = this.validTuples(element, parsed);
     this.stats.tuples += tuples;
-    if (!hadBadTuples && this.packer.add(element.bytes.toString('utf8'), element.bytes.length)) return;
+    if (!hadBadTuples && this.packer.add(element.bytes, element.bytes.length)) return;
     this.addParts(element, parsed, picks);
   }
 
@@ -208,15 +213,15 @@ export class FlowLogShaper {
 /** The record, checked on its skeleton, if every flow group's tuples were validated by the framer. */
 function fastRecord(element: FramedElement): FastRecord | undefined {
   if (!element.ascii) return undefined;
-  const spans = element.tupleSpans;
-  const text = element.bytes.toString('latin1');
+  const { bytes, start, tupleSpans: spans } = element;
+  // The skeleton: the record with each tuple array's content replaced by a marker string (ASCII: latin1).
   let skeleton = '';
   let last = 0;
   for (const [k, span] of spans.entries()) {
-    skeleton += `${text.slice(last, span.start - element.start)}"${marker(k).replace('\u0000', '\\u0000')}"`;
-    last = span.end - element.start;
+    skeleton += `${bytes.toString('latin1', last, span.start - start)}"${marker(k).replace('\u0000', '\\u0000')}"`;
+    last = span.end - start;
   }
-  skeleton += text.slice(last);
+  skeleton += bytes.toString('latin1', last);
   let value: unknown;
   try {
     value = JSON.parse(skeleton);
@@ -230,12 +235,12 @@ function fastRecord(element: FramedElement): FastRecord | undefined {
   for (const [k, group] of groups.entries()) {
     if (group.tuples.length !== 1 || group.tuples[0] !== marker(k) || spans[k]?.format !== group.format) return undefined;
   }
-  return { parsed, groups, spans, text };
+  return { parsed, groups, spans };
 }
 
 /** The tuple strings of group `k`: its span's content is `"t1","t2",...` with no escapes. */
 function spanTuples(fast: FastRecord, element: FramedElement, k: number): string[] {
   const span = fast.spans[k] as TupleSpan;
   if (span.end === span.start) return [];
-  return fast.text.slice(span.start - element.start + 1, span.end - element.start - 1).split('","');
+  return element.bytes.toString('latin1', span.start - element.start + 1, span.end - element.start - 1).split('","');
 }
