@@ -143,7 +143,9 @@ export function timeOption(values: OptionValues, name: string, now = Date.now())
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
     return new Date(now - Number(relative[1]) * unit);
   }
-  const date = /^\d{4}-\d{2}-\d{2}/.test(raw) ? new Date(raw) : new Date(NaN);
+  // A time without a zone is UTC, as flow-log paths are (JavaScript would read it as local time).
+  const utc = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(raw) ? `${raw}Z` : raw;
+  const date = /^\d{4}-\d{2}-\d{2}/.test(raw) ? new Date(utc) : new Date(NaN);
   if (Number.isNaN(date.getTime())) throw new UsageError(`--${name} must be an ISO 8601 time (2026-11-22T10:00Z) or relative (-6h, -2d), not "${raw}"`);
   return date;
 }

@@ -54,6 +54,9 @@ export async function runBackfill(argv: readonly string[], io: CommandIO): Promi
   const env = settingsEnv(backfillCommand, values, io.env);
   const runtime = createRuntime(readConfig(env));
   const account = stringOption(values, 'account') ?? runtime.config.flowLogStorage.accountName;
+  if (!runtime.config.allowedAccounts.includes(account)) {
+    throw new UsageError(`backfill: --account ${account} is not in FLOWLOG_ALLOWED_ACCOUNTS (${runtime.config.allowedAccounts.join(', ')})`);
+  }
   const containers = listOption(values, 'container');
   const blobs = await listBlobs(runtime, account, containers.length > 0 ? containers : runtime.config.flowLogContainers, since, until);
   const totalBytes = blobs.reduce((sum, blob) => sum + blob.size, 0);

@@ -55,19 +55,30 @@ export async function runReplay(argv: readonly string[], io: CommandIO): Promise
   const progress = new Progress(io, 'replay', blobs.length, blobs.reduce((sum, blob) => sum + blob.size, 0));
   const total = emptyResult();
   let ignored = 0;
+  const unreadable: string[] = [];
   try {
     for (const blob of blobs) {
-      const outcome = await replayBlob(container, blob.name, runtime, sender, io);
-      addResult(total, outcome.result);
-      ignored += outcome.ignored;
-      progress.update({ items: 1, bytes: blob.size, events: outcome.result.events });
+      try {
+        const outcome = await replayBlob(container, blob.name, runtime, sender, io);
+        addResult(total, outcome.result);
+        ignored += outcome.ignored;
+        progress.update({ items: 1, bytes: blob.size, events: outcome.result.events });
+      } catch (error) {
+        // A blob that is not dead-lettered events is left as it is; the others are still replayed.
+        if (!(error instanceof ForwarderError) || error.code !== 'INPUT') throw error;
+        unreadable.push(blob.name);
+        io.stderr.write(`replay: ${error.message}; left unmarked\n`);
+        progress.update({ items: 1, bytes: blob.size });
+      }
     }
   } finally {
     progress.finish();
     await sender.close();
   }
-  io.stdout.write(`${summaryLine('replay', blobs.length, total, sender.stats.batches, progress.elapsedMs())}; ${ignored} events ignored, ${alreadyReplayed} dead-letter blobs replayed before\n`);
-  return 0;
+  io.stdout.write(
+    `${summaryLine('replay', blobs.length, total, sender.stats.batches, progress.elapsedMs())}; ${ignored} events ignored, ${unreadable.length} blobs unreadable, ${alreadyReplayed} dead-letter blobs replayed before\n`,
+  );
+  return unreadable.length > 0 ? 1 : 0;
 }
 
 async function replayBlob(container: ContainerClient, name: string, runtime: Runtime, sender: EventHubSender, io: CommandIO): Promise<{ result: ReturnType<typeof emptyResult>; ignored: number }> {

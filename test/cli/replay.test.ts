@@ -118,7 +118,7 @@ describe('replay', () => {
     expect(byKey(s.nsg.mac)).toEqual([...s.lostNsg, ...s.nsg.records.slice(1).map((record) => envelope(record))]);
     expect(arrived).toHaveLength(4 + 3);
     expect(run.stderr).toBe(`replay: ${s.blobNames[0]} event 2 ignored: container other-container is not in FLOWLOG_CONTAINERS\n`);
-    expect(run.stdout).toMatch(/^replay: 2 blobs, [\d.]+ KB claimed, 7 records, 140 tuples -> 7 events \([\d.]+ KB\) in 7 batches, 0 dead letters, \d+s; 1 events ignored, 0 dead-letter blobs replayed before\n$/);
+    expect(run.stdout).toMatch(/^replay: 2 blobs, [\d.]+ KB claimed, 7 records, 140 tuples -> 7 events \([\d.]+ KB\) in 7 batches, 0 dead letters, \d+s; 1 events ignored, 0 blobs unreadable, 0 dead-letter blobs replayed before\n$/);
 
     // Every claim is settled, and the claims cover each blob up to its last event.
     for (const doc of await checkpointDocs()) {
@@ -138,7 +138,7 @@ describe('replay', () => {
     expect(again.code).toBe(0);
     expect(peer.batches).toEqual([]);
     expect(again.stderr).toBe('');
-    expect(again.stdout).toMatch(/^replay: 0 blobs, 0 B claimed, 0 records, 0 tuples -> 0 events \(0 B\) in 0 batches, 0 dead letters, \d+s; 0 events ignored, 2 dead-letter blobs replayed before\n$/);
+    expect(again.stdout).toMatch(/^replay: 0 blobs, 0 B claimed, 0 records, 0 tuples -> 0 events \(0 B\) in 0 batches, 0 dead letters, \d+s; 0 events ignored, 0 blobs unreadable, 2 dead-letter blobs replayed before\n$/);
 
     // Replay claimed under the event ids: a late delivery of one is a redelivery of that claim, and a new
     // commit's event brings only the new record.
@@ -163,12 +163,16 @@ describe('replay', () => {
     for (const doc of await checkpointDocs()) expect(Object.values(doc.claims).filter((claim) => claim.pending)).toEqual([]);
   });
 
-  it('exits 1 naming a dead-letter blob that is not a JSON array of events', async () => {
+  it('leaves a dead-letter blob that is not a JSON array of events unmarked, replays the others, and exits 1', async () => {
+    const s = await scenario();
     await eventGridDeadLetters.getBlockBlobClient('broken.json').upload('{"not":"an array"}', 18);
     const run = await runCli(['replay', '--container', eventGridDeadLetters.containerName, ...FAST_RETRIES], { env: cliEnv() });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('replay failed: dead-letter blob broken.json is not a JSON array of Event Grid events\n');
-    expect(peer.batches).toEqual([]);
+    expect(run.stderr).toContain('replay: dead-letter blob broken.json is not a JSON array of Event Grid events; left unmarked\n');
+    expect(run.stdout).toMatch(/; 1 events ignored, 1 blobs unreadable, 0 dead-letter blobs replayed before\n$/);
+    expect(received()).toHaveLength(7);
+    expect((await eventGridDeadLetters.getBlobClient('broken.json').getProperties()).metadata).toEqual({});
+    for (const name of s.blobNames) expect((await eventGridDeadLetters.getBlobClient(name).getProperties()).metadata?.replayedat).toBeDefined();
   });
 
   it('exits 2 naming the container when the dead-letter container does not exist', async () => {

@@ -53,6 +53,7 @@ describe('exit code 2: the command line or a setting is wrong', () => {
     ['--since yesterday', ['backfill', '--since', 'yesterday'], STORAGE_ENV, /--since must be an ISO 8601 time .* not "yesterday"/],
     ['--until before --since', ['backfill', '--since', '2025-03-04', '--until', '2025-03-03'], STORAGE_ENV, /--until must be later than --since/],
     ['backfill without --since', ['backfill'], STORAGE_ENV, /--since is required/],
+    ['an --account not allowed', ['backfill', '--since', '-1d', '--account', 'someoneelse'], STORAGE_ENV, /--account someoneelse is not in FLOWLOG_ALLOWED_ACCOUNTS \(devstoreaccount1\)/],
     ['--concurrency 0', ['backfill', '--since', '-1d', '--concurrency', '0'], STORAGE_ENV, /--concurrency must be a whole number from 1 to 64 \(got "0"\)/],
     ['--send-retries -1', ['backfill', '--since', '-1d', '--send-retries', '-1'], STORAGE_ENV, /--send-retries must be a whole number from 0 to 100 \(got "-1"\)/],
     ['--output json', ['convert', '--output', 'json'], {}, /Setting FLOWLOG_OUTPUT has an unsupported value \("json"\)\. Accepted: "records" or "tuples"/],
@@ -116,5 +117,15 @@ describe('times', () => {
     expect(timeOption({ t: '-2d' }, 't', now)?.toISOString()).toBe('2025-03-02T12:30:00.000Z');
     expect(timeOption({ t: '-90m' }, 't', now)?.toISOString()).toBe('2025-03-04T11:00:00.000Z');
     expect(timeOption({}, 't', now)).toBeUndefined();
+  });
+});
+
+describe('times on the command line', () => {
+  it('reads a time without a zone as UTC, like the y=/m=/d=/h= segments of flow-log paths', () => {
+    expect(timeOption({ since: '2026-11-22T10:00' }, 'since')?.toISOString()).toBe('2026-11-22T10:00:00.000Z');
+    expect(timeOption({ since: '2026-11-22T10:00:30.5' }, 'since')?.toISOString()).toBe('2026-11-22T10:00:30.500Z');
+    expect(timeOption({ since: '2026-11-22' }, 'since')?.toISOString()).toBe('2026-11-22T00:00:00.000Z');
+    expect(timeOption({ since: '2026-11-22T10:00+02:00' }, 'since')?.toISOString()).toBe('2026-11-22T08:00:00.000Z');
+    expect(timeOption({ since: '-2h' }, 'since', Date.UTC(2026, 10, 22, 12))?.toISOString()).toBe('2026-11-22T10:00:00.000Z');
   });
 });
