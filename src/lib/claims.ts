@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { blobName, type BlobRef } from './blobRef';
 import type { CheckpointDoc, CheckpointStore } from './checkpoints';
+import { CLOSE_BRACKET, COMMA } from './charCodes';
 import { ForwarderError } from './errors';
 import type { BlobSnapshot, FlowLogBlobs } from './flowLogBlobs';
 import { RecordFramer, recoveredElements, type ByteRange, type FramedElement } from './framing';
@@ -181,7 +182,7 @@ function committedBoundary(snapshot: BlobSnapshot, from: number, contentLength: 
   const tail = contentLength - 2;
   if (tail >= from && tail < readEnd) {
     const byte = snapshot.bytes[tail - from];
-    if (byte === 0x5d || byte === 0x2c) return tail;
+    if (byte === CLOSE_BRACKET || byte === COMMA) return tail;
   }
   return readEnd >= snapshot.blobSize ? readEnd : undefined;
 }

@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './charCodes';
 import { TUPLE_FORMATS, readTupleArray } from './tupleGrammar';
 import type { TupleFormat } from './tuples';
 
@@ -54,14 +55,6 @@ export interface FrameSummary {
   mismatch: 'notFlowLogDocument' | 'notRecordBoundary' | undefined;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const HEADER_TOKENS = ['{', '"records"', ':', '['];
 const TUPLES_KEY = 'flowTuples';
 

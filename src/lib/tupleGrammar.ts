@@ -1,3 +1,4 @@
+import { CLOSE_BRACKET, COLON, COMMA, DOT, NINE, QUOTE, UNDERSCORE, ZERO } from './charCodes';
 import type { TupleFormat } from './tuples';
 
 /**
@@ -12,14 +13,6 @@ import type { TupleFormat } from './tuples';
  * decision A/D, v2 state B/C/E; counters empty or up to 15 digits.
  */
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
-const COLON = 0x3a;
-const CLOSE_BRACKET = 0x5d;
-const UNDERSCORE = 0x5f;
 const [I, O, B, C, E, D, T, U, A, N, X] = [...'IOBCEDTUANX'].map((letter) => letter.charCodeAt(0)) as [number, number, number, number, number, number, number, number, number, number, number];
 
 const at = (bytes: Uint8Array, p: number): number => bytes[p] ?? -1;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ZERO } from './charCodes';
 import type { TupleContext } from './tupleGroups';
 import { FLOW_STATES, PROTOCOL_NAMES, SECONDS_LIMIT, type TupleFormat } from './tuples';
 
@@ -26,7 +27,7 @@ export function contextJson(context: TupleContext): string {
 }
 
 /** A JSON number from grammar digits: only leading zeros need rewriting ("0443" is not JSON). */
-const number = (digits: string): string => (digits.length > 1 && digits.charCodeAt(0) === 0x30 ? String(Number(digits)) : digits);
+const number = (digits: string): string => (digits.length > 1 && digits.charCodeAt(0) === ZERO ? String(Number(digits)) : digits);
 const counter = (digits: string): string => (digits === '' ? 'null' : number(digits));
 const PROTOCOL_NAME_JSON: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(PROTOCOL_NAMES).map(([n, name]) => [n, `"${name}"`]));
 const FLOW_STATE_JSON: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(FLOW_STATES).map(([letter, state]) => [letter.charCodeAt(0), `"${state}"`]));
@@ -87,7 +88,7 @@ const SECOND_TEXT: string[] = [];
  */
 export function isoTime(text: string, from = 0, to = text.length): string {
   let value = 0;
-  for (let k = from; k < to; k++) value = value * 10 + text.charCodeAt(k) - 0x30;
+  for (let k = from; k < to; k++) value = value * 10 + text.charCodeAt(k) - ZERO;
   const ms = value < SECONDS_LIMIT ? value * 1000 : value;
   const minute = Math.floor(ms / 60_000);
   if (minute !== cachedMinute) {
