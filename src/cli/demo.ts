@@ -146,7 +146,7 @@ function summary(verdict: DemoVerdict, delivery: DeliveryStats, toEventHub: bool
     '',
     `flowlog-forwarder demo: ${verdict.ok ? 'PASSED' : 'FAILED'}`,
     `  blobs written        ${verdict.blobs} (${formatBytes(verdict.bytesWritten)}), ${verdict.recordsWritten} records, ${verdict.tuplesWritten} tuples`,
-    `  deliveries           ${delivery.deliveries} for ${verdict.commits} commits (${delivery.failedSends} failed sends redelivered): ${outcomes}`,
+    `  deliveries           ${delivery.deliveries} for ${verdict.commits} commits (${delivery.failedSends} failed ${delivery.failedSends === 1 ? 'send' : 'sends'} redelivered): ${outcomes}`,
     `  events               ${verdict.events} (${formatBytes(verdict.bytesOut)}, largest ${formatBytes(verdict.largestEvent)}) -> ${toEventHub ? 'Event Hub and ' : ''}${path.join(outDir, 'events.ndjson')}`,
     `  ${verdict.unit.padEnd(21)}${verdict.forwarded} forwarded of ${verdict.expected} expected; ${verdict.missing} missing, ${verdict.duplicates} duplicates`,
     `  dead letters         ${verdict.deadLetters} (expected ${verdict.expectedDeadLetters}: the malformed record)`,
