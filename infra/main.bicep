@@ -131,12 +131,12 @@ param checkpointRetentionDays int = 7
 // Function app, monitoring, Event Grid
 // ---------------------------------------------------------------------------------------------
 
-@description('Node.js major version of the function app.')
+@description('Node.js major version of the function app. 22: the current Azure SDK packages (storage, identity) declare Node 22 or later.')
 @allowed([
   '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Upper bound of Flex Consumption instances.')
 @minValue(1)

@@ -141,7 +141,7 @@ describe('parameters and outputs', () => {
     expect(allowedValues(main, 'eventHubSku')).toEqual(['Basic', 'Standard', 'Premium']);
     expect(allowedValues(main, 'outputFormat')).toEqual(['records', 'tuples']);
     expect(allowedValues(main, 'packing')).toEqual(['envelope', 'single']);
-    expect(parameterDefault(main, 'nodeVersion')).toBe('20');
+    expect(parameterDefault(main, 'nodeVersion')).toBe('22');
   });
 
   it('defaults the forwarder containers to the contract', () => {
