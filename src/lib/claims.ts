@@ -49,69 +49,79 @@ const MAX_ATTEMPTS = 40;
 /** How many bytes before the claimed end the checkpoint keeps, to recognise the same blob. */
 const TAIL_BYTES = 64;
 
-export async function claimRange(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutcome> {
-  const { ref, claimId } = request;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const loaded = await io.checkpoints.load(ref);
-    const previous = loaded?.doc;
+/** Returned by an attempt whose conditional checkpoint write lost to another writer. */
+const CONFLICT = Symbol('conflict');
 
-    const earlier = previous?.claims[claimId];
-    if (previous && earlier) {
-      const replay = await io.blobs.read(ref, earlier.start, earlier.end);
-      if (!replay) return { kind: 'blobGone' };
-      if (replay.createdOn === previous.createdOn && replay.bytes.length === earlier.end - earlier.start) {
-        return { kind: 'redelivered', start: earlier.start, end: earlier.end, generation: previous.generation, ...frameClaimed(replay.bytes, earlier.start) };
-      }
-      // The blob changed under that claim (deleted and written again): handle the id as a new claim.
-    }
-
-    let doc = previous ?? newCheckpoint(ref, 1, null);
-    // Re-read the claimed end's last bytes too: if they differ, this is another blob under the same name.
-    const tailLength = Math.min(TAIL_BYTES, doc.claimedEnd);
-    let snapshotStart = doc.claimedEnd - tailLength;
-    let snapshot = await io.blobs.read(ref, snapshotStart, Math.max(request.contentLength, doc.claimedEnd));
-    if (!snapshot) return { kind: 'blobGone' };
-    if (!previous) doc = { ...doc, createdOn: snapshot.createdOn };
-
-    let framed = previous && isReplaced(previous, snapshot, tailLength) ? undefined : frameNew(withoutTail(snapshot, tailLength), doc.claimedEnd, request.contentLength);
-    if (!framed && previous) {
-      // Deleted and written again: a new generation, read from the start so nothing of it is skipped.
-      doc = newCheckpoint(ref, previous.generation + 1, snapshot.createdOn);
-      snapshotStart = 0;
-      snapshot = await io.blobs.read(ref, 0, Math.min(request.contentLength, snapshot.blobSize));
-      if (!snapshot) return { kind: 'blobGone' };
-      framed = frameNew(snapshot, 0, request.contentLength) ?? wholeRangeMalformed(snapshot, 0, NOT_A_DOCUMENT);
-    }
-    if (!framed || framed.end <= doc.claimedEnd) return { kind: 'nothingNew', claimedEnd: doc.claimedEnd };
-
-    const start = doc.claimedEnd;
-    const claimed: CheckpointDoc = {
-      ...doc,
-      claimedEnd: framed.end,
-      tail: tailBefore(snapshot.bytes, snapshotStart, framed.end),
-      claims: { ...doc.claims, [claimId]: request.pending ? { start, end: framed.end, pending: true } : { start, end: framed.end } },
-      updatedAt: new Date().toISOString(),
-    };
-    // A fresh generation replaces the document, so it is conditional on the one it replaces.
-    if (await io.checkpoints.save(ref, claimed, loaded?.etag)) {
-      return { kind: 'claimed', start, end: framed.end, generation: claimed.generation, records: framed.records, malformed: framed.malformed };
-    }
-    await sleep(Math.random() * 10 * Math.min(attempt, 10));
+/** Runs `attempt` until it does not lose a checkpoint race, backing off a little more each time. */
+async function untilWritten<T>(what: string, attempt: () => Promise<T | typeof CONFLICT>): Promise<T> {
+  for (let round = 1; round <= MAX_ATTEMPTS; round++) {
+    const result = await attempt();
+    if (result !== CONFLICT) return result;
+    await sleep(Math.random() * 10 * Math.min(round, 10));
   }
-  throw new ForwarderError('CHECKPOINT_CONTENTION', `could not record a claim on ${blobName(ref)} after ${MAX_ATTEMPTS} attempts`, true);
+  throw new ForwarderError('CHECKPOINT_CONTENTION', `could not ${what} after ${MAX_ATTEMPTS} attempts`, true);
+}
+
+export function claimRange(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutcome> {
+  return untilWritten(`record a claim on ${blobName(request.ref)}`, () => claimOnce(request, io));
+}
+
+async function claimOnce(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutcome | typeof CONFLICT> {
+  const { ref, claimId } = request;
+  const loaded = await io.checkpoints.load(ref);
+  const previous = loaded?.doc;
+
+  const earlier = previous?.claims[claimId];
+  if (previous && earlier) {
+    const replay = await io.blobs.read(ref, earlier.start, earlier.end);
+    if (!replay) return { kind: 'blobGone' };
+    if (replay.createdOn === previous.createdOn && replay.bytes.length === earlier.end - earlier.start) {
+      return { kind: 'redelivered', start: earlier.start, end: earlier.end, generation: previous.generation, ...frameClaimed(replay.bytes, earlier.start) };
+    }
+    // The blob changed under that claim (deleted and written again): handle the id as a new claim.
+  }
+
+  let doc = previous ?? newCheckpoint(ref, 1, null);
+  // Re-read the claimed end's last bytes too: if they differ, this is another blob under the same name.
+  const tailLength = Math.min(TAIL_BYTES, doc.claimedEnd);
+  let snapshotStart = doc.claimedEnd - tailLength;
+  let snapshot = await io.blobs.read(ref, snapshotStart, Math.max(request.contentLength, doc.claimedEnd));
+  if (!snapshot) return { kind: 'blobGone' };
+  if (!previous) doc = { ...doc, createdOn: snapshot.createdOn };
+
+  let framed = previous && isReplaced(previous, snapshot, tailLength) ? undefined : frameNew(withoutTail(snapshot, tailLength), doc.claimedEnd, request.contentLength);
+  if (!framed && previous) {
+    // Deleted and written again: a new generation, read from the start so nothing of it is skipped.
+    doc = newCheckpoint(ref, previous.generation + 1, snapshot.createdOn);
+    snapshotStart = 0;
+    snapshot = await io.blobs.read(ref, 0, Math.min(request.contentLength, snapshot.blobSize));
+    if (!snapshot) return { kind: 'blobGone' };
+    framed = frameNew(snapshot, 0, request.contentLength) ?? wholeRangeMalformed(snapshot, 0, NOT_A_DOCUMENT);
+  }
+  if (!framed || framed.end <= doc.claimedEnd) return { kind: 'nothingNew', claimedEnd: doc.claimedEnd };
+
+  const start = doc.claimedEnd;
+  const claimed: CheckpointDoc = {
+    ...doc,
+    claimedEnd: framed.end,
+    tail: tailBefore(snapshot.bytes, snapshotStart, framed.end),
+    claims: { ...doc.claims, [claimId]: request.pending ? { start, end: framed.end, pending: true } : { start, end: framed.end } },
+    updatedAt: new Date().toISOString(),
+  };
+  // A fresh generation replaces the document, so it is conditional on the one it replaces.
+  if (!(await io.checkpoints.save(ref, claimed, loaded?.etag))) return CONFLICT;
+  return { kind: 'claimed', start, end: framed.end, generation: claimed.generation, records: framed.records, malformed: framed.malformed };
 }
 
 /** Marks a pending claim as sent. A claim that is gone (the blob started over) needs nothing. */
-export async function settleClaim(ref: BlobRef, claimId: string, checkpoints: CheckpointStore): Promise<void> {
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+export function settleClaim(ref: BlobRef, claimId: string, checkpoints: CheckpointStore): Promise<void> {
+  return untilWritten(`settle claim ${claimId} on ${blobName(ref)}`, async () => {
     const loaded = await checkpoints.load(ref);
     const claim = loaded?.doc.claims[claimId];
-    if (!loaded || !claim?.pending) return;
+    if (!loaded || !claim?.pending) return undefined;
     const settled = { ...loaded.doc, claims: { ...loaded.doc.claims, [claimId]: { start: claim.start, end: claim.end } }, updatedAt: new Date().toISOString() };
-    if (await checkpoints.save(ref, settled, loaded.etag)) return;
-    await sleep(Math.random() * 10 * Math.min(attempt, 10));
-  }
-  throw new ForwarderError('CHECKPOINT_CONTENTION', `could not settle claim ${claimId} on ${blobName(ref)} after ${MAX_ATTEMPTS} attempts`, true);
+    return (await checkpoints.save(ref, settled, loaded.etag)) ? undefined : CONFLICT;
+  });
 }
 
 /** Claims recorded as pending whose sender may have stopped before sending: re-send them first. */
