@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hourOfBlobPath, macOfBlobPath } from '../lib/blobPaths';
-import { blobName, type BlobRef } from '../lib/blobRef';
+import { blobName, isSafeBlobPath, type BlobRef } from '../lib/blobRef';
 import { pendingClaimIds } from '../lib/claims';
 import { readConfig, readEventHubTarget } from '../lib/config';
 import { EventHubSender } from '../lib/eventHubSender';
@@ -40,6 +40,8 @@ export interface ListedBlob {
   ref: BlobRef;
   size: number;
   hour: Date;
+  /** The version listed: the claim trusts its size only if it is still the version read. */
+  etag: string | undefined;
 }
 
 export async function runBackfill(argv: readonly string[], io: CommandIO): Promise<number> {
@@ -72,7 +74,7 @@ export async function runBackfill(argv: readonly string[], io: CommandIO): Promi
     await runPool(byPartitionKey(blobs), concurrency, async (group) => {
       for (const blob of group) {
         const result = await resendPendingClaims(blob.ref, runtime, sender);
-        addResult(result, await claimAndSend(blob.ref, runId, blob.size, runtime, sender));
+        addResult(result, await claimAndSend(blob.ref, runId, blob.size, blob.etag, runtime, sender));
         addResult(total, result);
         progress.update({ items: 1, bytes: blob.size, events: result.events });
       }
@@ -95,8 +97,8 @@ export async function listBlobs(runtime: Runtime, account: string, containers: r
     if (!(await client.exists())) continue;
     for await (const item of client.listBlobsFlat()) {
       const hour = hourOfBlobPath(item.name);
-      if (!hour || hour < firstHour || hour >= until) continue;
-      blobs.push({ ref: { account, container, blobPath: item.name }, size: item.properties.contentLength ?? 0, hour });
+      if (!hour || hour < firstHour || hour >= until || !isSafeBlobPath(item.name)) continue;
+      blobs.push({ ref: { account, container, blobPath: item.name }, size: item.properties.contentLength ?? 0, etag: item.properties.etag, hour });
     }
   }
   return blobs.sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.ref.blobPath.localeCompare(b.ref.blobPath));

@@ -102,7 +102,7 @@ async function replayBlob(container: ContainerClient, name: string, runtime: Run
       ignored++;
       io.stderr.write(`replay: ${name} event ${index} ignored: ${decision.reason}\n`);
     } else {
-      addResult(result, await claimAndSend(decision.ref, decision.eventId, decision.contentLength, runtime, sender));
+      addResult(result, await claimAndSend(decision.ref, decision.eventId, decision.contentLength, decision.eTag, runtime, sender));
     }
     // Progress per event: a replay stopped half-way resumes after the last event sent.
     await blob.setMetadata({ ...metadata, [REPLAYED_EVENTS]: String(index + 1) });

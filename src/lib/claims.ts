@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { blobName, type BlobRef } from './blobRef';
 import type { CheckpointDoc, CheckpointStore } from './checkpoints';
-import { CLOSE_BRACKET, COMMA } from './charCodes';
 import { ForwarderError } from './errors';
 import type { BlobSnapshot, FlowLogBlobs } from './flowLogBlobs';
-import { RecordFramer, recoveredElements, type ByteRange, type FramedElement } from './framing';
+import { RecordFramer, type ByteRange, type FramedElement } from './framing';
 
 /**
  * Incremental claims (docs/contract.md "Delivery semantics"). Each claim takes the complete records between
@@ -19,6 +18,8 @@ export interface ClaimRequest {
   claimId: string;
   /** The blob size this claim covers: the event's `data.contentLength`. */
   contentLength: number;
+  /** The eTag of the commit that made that size (the event's `data.eTag`), if known. */
+  eTag?: string | undefined;
   /** Record the claim as pending until settleClaim(): for claimants that send the events themselves. */
   pending?: boolean;
 }
@@ -89,14 +90,14 @@ async function claimOnce(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutco
   if (!snapshot) return { kind: 'blobGone' };
   if (!previous) doc = { ...doc, createdOn: snapshot.createdOn };
 
-  let framed = previous && isReplaced(previous, snapshot, tailLength) ? undefined : frameNew(withoutTail(snapshot, tailLength), doc.claimedEnd, request.contentLength);
+  let framed = previous && isReplaced(previous, snapshot, tailLength) ? undefined : frameNew(withoutTail(snapshot, tailLength), doc.claimedEnd, request);
   if (!framed && previous) {
     // Deleted and written again: a new generation, read from the start so nothing of it is skipped.
     doc = newCheckpoint(ref, previous.generation + 1, snapshot.createdOn);
     snapshotStart = 0;
     snapshot = await io.blobs.read(ref, 0, Math.min(request.contentLength, snapshot.blobSize));
     if (!snapshot) return { kind: 'blobGone' };
-    framed = frameNew(snapshot, 0, request.contentLength) ?? wholeRangeMalformed(snapshot, 0, NOT_A_DOCUMENT);
+    framed = frameNew(snapshot, 0, request) ?? wholeRangeMalformed(snapshot, 0, NOT_A_DOCUMENT);
   }
   if (!framed || framed.end <= doc.claimedEnd) return { kind: 'nothingNew', claimedEnd: doc.claimedEnd };
 
@@ -160,41 +161,33 @@ interface FramedClaim {
   malformed: MalformedSpan[];
 }
 
-const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
+export const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
 
 /**
- * Frames bytes read from `from` (the claimed end) up to the claimant's content length. Returns undefined if
- * `from` is not a record boundary of this blob (so it was replaced).
+ * Frames the bytes read from `from` (the claimed end). A commit of `contentLength` bytes ends its records at
+ * `contentLength - 2`, before its `]}`: nothing past that is claimed. Where that end is certain (the blob
+ * read is that commit: same eTag; or the read reached the blob's own end), a record still open there is
+ * broken, and its bytes and the records after it are claimed too. Otherwise only whole records are: an
+ * event can be late, from before the blob was written again, and its size then says nothing about this blob.
+ * Returns undefined if `from` is not a record boundary of this blob (so it was replaced).
  */
-function frameNew(snapshot: BlobSnapshot, from: number, contentLength: number): FramedClaim | undefined {
+function frameNew(snapshot: BlobSnapshot, from: number, request: ClaimRequest): FramedClaim | undefined {
+  const readEnd = from + snapshot.bytes.length;
+  const atBlobEnd = readEnd >= snapshot.blobSize && request.contentLength >= snapshot.blobSize;
+  const certain = atBlobEnd || (request.eTag !== undefined && sameETag(request.eTag, snapshot.etag));
+  const recordsEnd = Math.min(readEnd, (atBlobEnd ? snapshot.blobSize : request.contentLength) - 2);
   const framer = new RecordFramer(from, from === 0 ? 'document' : 'afterRecord');
-  const records = framer.push(snapshot.bytes);
+  const records = framer.push(snapshot.bytes.subarray(0, Math.max(0, recordsEnd - from)));
   const summary = framer.summary();
   if (summary.mismatch === 'notRecordBoundary') return undefined;
   if (summary.mismatch === 'notFlowLogDocument') return wholeRangeMalformed(snapshot, from, NOT_A_DOCUMENT);
-  if (summary.incompleteFrom === undefined) return { end: summary.end, records, malformed: [] };
-
-  // A record that never closes. Network Watcher's commit of `contentLength` bytes ended with `]}`, so the
-  // record can only be malformed: set it aside up to that boundary and keep the records after it.
-  const boundary = committedBoundary(snapshot, from, contentLength);
-  if (boundary === undefined || boundary <= summary.incompleteFrom) return { end: summary.end, records, malformed: [] };
-  const unclosed = snapshot.bytes.subarray(summary.incompleteFrom - from, boundary - from);
-  return { end: boundary, records: [...records, ...recoveredElements(summary.incompleteFrom, unclosed)], malformed: [] };
+  if (certain) records.push(...framer.finish());
+  return { end: framer.summary().end, records, malformed: [] };
 }
 
-/**
- * The end of the claimant's records when the blob has Network Watcher's layout: at `contentLength - 2`
- * there was the closing `]}`, now either still `]` or the `,` of a later record. At the blob's very end,
- * a record that never closes is final too. Otherwise undefined: wait for a later claim.
- */
-function committedBoundary(snapshot: BlobSnapshot, from: number, contentLength: number): number | undefined {
-  const readEnd = from + snapshot.bytes.length;
-  const tail = contentLength - 2;
-  if (tail >= from && tail < readEnd) {
-    const byte = snapshot.bytes[tail - from];
-    if (byte === CLOSE_BRACKET || byte === COMMA) return tail;
-  }
-  return readEnd >= snapshot.blobSize ? readEnd : undefined;
+/** ETags compare without their quotes (Event Grid and the Blob API quote them differently). */
+function sameETag(a: string, b: string | undefined): boolean {
+  return b !== undefined && a.replace(/"/g, '') === b.replace(/"/g, '');
 }
 
 function wholeRangeMalformed(snapshot: BlobSnapshot, from: number, reason: string): FramedClaim {
@@ -207,6 +200,5 @@ function frameClaimed(bytes: Buffer, start: number): { records: FramedElement[];
   const framer = new RecordFramer(start, start === 0 ? 'document' : 'afterRecord');
   const records = framer.push(bytes);
   if (framer.summary().mismatch) return { records: [], malformed: [{ element: { start, end: start + bytes.length, bytes }, reason: NOT_A_DOCUMENT }] };
-  const unclosed = framer.finishAtBoundary();
-  return { records: unclosed ? [...records, ...recoveredElements(unclosed.start, unclosed.bytes)] : records, malformed: [] };
+  return { records: [...records, ...framer.finish()], malformed: [] };
 }

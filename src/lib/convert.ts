@@ -1,5 +1,6 @@
 import type { ShapingConfig } from './config';
-import { RecordFramer, recoveredElements, type FramedElement } from './framing';
+import { NOT_A_DOCUMENT } from './claims';
+import { RecordFramer, type FramedElement } from './framing';
 import { FlowLogShaper, type DeadLetterItem, type ShapeStats } from './shaping';
 import { tupleIdPrefix } from './tupleJson';
 
@@ -16,23 +17,20 @@ export interface ConvertOptions {
   onDeadLetter(item: DeadLetterItem): void;
 }
 
-const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
 
 /** Yields the bodies completed by each chunk of input, then the last ones. Returns the statistics. */
 export async function* convertStream(chunks: AsyncIterable<Buffer>, options: ConvertOptions): AsyncGenerator<string[], ShapeStats> {
   let bodies: string[] = [];
   const shaper = new FlowLogShaper({ config: options.config, idPrefix: tupleIdPrefix(options.sourceId), onBody: (body) => bodies.push(body), onDeadLetter: options.onDeadLetter });
   const framer = new RecordFramer(0, 'document');
+  // The input's last bytes are held back: at the end, the document's closing `]}` is not fed, so records
+  // end where the function's claims end them (before `]}`) and a record cut short there is framed alike.
+  let held = Buffer.alloc(0);
   // Kept until the header is read: a document that is not a flow log is set aside whole, from byte 0.
-  let headerChunks: Buffer[] | undefined = [];
+  let seen: Buffer[] | undefined = [];
   let rejected: Buffer[] | undefined;
-  for await (const chunk of chunks) {
-    if (rejected) {
-      rejected.push(chunk);
-      continue;
-    }
-    headerChunks?.push(chunk);
-    for (const element of framer.push(chunk)) {
+  const shape = function* (elements: FramedElement[]): Generator<string[]> {
+    for (const element of elements) {
       shaper.add(element);
       // Hand bodies on per record: short-lived strings are cheap for the garbage collector.
       if (bodies.length > 0) {
@@ -40,29 +38,46 @@ export async function* convertStream(chunks: AsyncIterable<Buffer>, options: Con
         bodies = [];
       }
     }
-    if (framer.summary().mismatch) rejected = headerChunks ?? [];
-    if (!framer.readingHeader()) headerChunks = undefined;
+  };
+  for await (const chunk of chunks) {
+    if (rejected) {
+      rejected.push(chunk);
+      continue;
+    }
+    seen?.push(chunk);
+    // Feed all but the last HELD_BYTES of the input so far.
+    const feedLength = Math.max(0, held.length + chunk.length - HELD_BYTES);
+    let feed: Buffer[];
+    if (feedLength <= held.length) {
+      feed = [held.subarray(0, feedLength)];
+      held = Buffer.concat([held.subarray(feedLength), chunk]);
+    } else {
+      feed = [held, chunk.subarray(0, feedLength - held.length)];
+      held = Buffer.from(chunk.subarray(feedLength - held.length));
+    }
+    for (const bytes of feed) {
+      if (bytes.length === 0 || rejected) continue;
+      yield* shape(framer.push(bytes));
+      if (framer.summary().mismatch) rejected = seen ?? [];
+    }
+    if (!framer.readingHeader()) seen = undefined;
+  }
+  if (!rejected) {
+    const closing = /\]\s*\}\s*$/.exec(held.toString('latin1'));
+    yield* shape(framer.push(closing ? held.subarray(0, closing.index) : held));
+    if (framer.summary().mismatch) rejected = seen ?? [];
   }
   if (rejected) {
     // Not a flow-log document at all: set it aside whole, as the function does.
     const bytes = Buffer.concat(rejected);
     if (bytes.length > 0) shaper.addMalformed({ start: 0, end: bytes.length, bytes }, NOT_A_DOCUMENT);
   } else {
-    for (const element of unclosedAtEnd(framer)) shaper.add(element);
+    yield* shape(framer.finish());
   }
   shaper.finish();
   if (bodies.length > 0) yield bodies;
   return shaper.stats;
 }
 
-/**
- * A record still open at the end of the input never closes. As in the function, it is malformed up to the
- * document's closing `]}`, and any records after it are kept.
- */
-function unclosedAtEnd(framer: RecordFramer): FramedElement[] {
-  const unclosed = framer.finishAtBoundary();
-  if (!unclosed) return [];
-  const closing = /\]\s*\}\s*$/.exec(unclosed.bytes.toString('latin1'));
-  const bytes = closing ? unclosed.bytes.subarray(0, closing.index) : unclosed.bytes;
-  return recoveredElements(unclosed.start, bytes);
-}
+/** Enough for the document's closing `]}` with any whitespace around it. */
+const HELD_BYTES = 64;

@@ -1,11 +1,12 @@
 import Ajv from 'ajv';
-import type { BlobRef } from './blobRef';
+import { isSafeBlobPath, type BlobRef } from './blobRef';
 import { endpointAccount, type ForwarderConfig } from './config';
 
 /**
  * Decides what a delivered Event Grid event asks for (docs/azure-facts.md section 4). The blob is named by
  * the event's topic (the storage account) and subject (container and path), checked against the settings;
- * `data.url` is never fetched, only compared, so a forged event cannot point the forwarder anywhere else.
+ * `data.url` must name the same blob but is never fetched, and a path with `..` segments is refused, so a
+ * forged event cannot point the forwarder at anything outside the flow-log containers.
  */
 
 export const BLOB_CREATED = 'Microsoft.Storage.BlobCreated';
@@ -29,7 +30,7 @@ export interface EventGridBlobEvent {
 }
 
 export type EventDecision =
-  | { kind: 'process'; eventId: string; ref: BlobRef; contentLength: number }
+  | { kind: 'process'; eventId: string; ref: BlobRef; contentLength: number; eTag: string | undefined }
   | { kind: 'ignore'; eventId: string | undefined; reason: string; ref?: BlobRef };
 
 const ajv = new Ajv({ strict: true });
@@ -47,7 +48,7 @@ const isEnvelope = ajv.compile<Omit<EventGridBlobEvent, 'data'> & { data: unknow
 });
 const isBlobCreatedData = ajv.compile<BlobCreatedData>({
   type: 'object',
-  required: ['contentLength'],
+  required: ['contentLength', 'url'],
   properties: {
     api: { type: 'string' },
     contentLength: { type: 'integer', minimum: 0 },
@@ -74,14 +75,15 @@ export function interpretEvent(event: unknown, config: Pick<ForwarderConfig, 'fl
   const container = subject?.[1];
   const blobPath = subject?.[2];
   if (!container || !blobPath) return { kind: 'ignore', eventId, reason: 'subject is not /blobServices/default/containers/<container>/blobs/<path>' };
+  if (!isSafeBlobPath(blobPath)) return { kind: 'ignore', eventId, reason: 'the blob path has empty, "." or ".." segments (it could name another container)' };
   const ref: BlobRef = { account, container, blobPath };
   if (!config.flowLogContainers.includes(container)) return { kind: 'ignore', eventId, ref, reason: `container ${container} is not in FLOWLOG_CONTAINERS` };
   if (!config.allowedAccounts.includes(account)) return { kind: 'ignore', eventId, ref, reason: `storage account ${account} is not in FLOWLOG_ALLOWED_ACCOUNTS` };
-  if (!isBlobCreatedData(event.data)) return { kind: 'ignore', eventId, ref, reason: 'data has no valid contentLength' };
-  if (event.data.url !== undefined && !urlMatches(event.data.url, ref)) {
+  if (!isBlobCreatedData(event.data)) return { kind: 'ignore', eventId, ref, reason: 'data has no valid contentLength and url' };
+  if (!urlMatches(event.data.url ?? '', ref)) {
     return { kind: 'ignore', eventId, ref, reason: 'data.url does not name the blob of topic and subject (forged or foreign event)' };
   }
-  return { kind: 'process', eventId, ref, contentLength: event.data.contentLength };
+  return { kind: 'process', eventId, ref, contentLength: event.data.contentLength, eTag: event.data.eTag };
 }
 
 function urlMatches(url: string, ref: BlobRef): boolean {

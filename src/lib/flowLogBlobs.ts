@@ -10,6 +10,8 @@ export interface BlobSnapshot {
   blobSize: number;
   /** Creation time (ISO); a blob deleted and written again under the same name gets a new one. */
   createdOn: string | null;
+  /** The version read: equal to a BlobCreated event's eTag when no commit came after that event's. */
+  etag: string | undefined;
 }
 
 /** Reads flow-log blobs of the allowed accounts, never from a URL taken from an event. */
@@ -38,7 +40,7 @@ export class FlowLogBlobs {
       if (end <= start) return await this.properties(ref);
       const response = await blob.download(start, end - start);
       const bytes = await readStream(response.readableStreamBody);
-      return { bytes, blobSize: totalSize(response.contentRange) ?? start + bytes.length, createdOn: response.createdOn?.toISOString() ?? null };
+      return { bytes, blobSize: totalSize(response.contentRange) ?? start + bytes.length, createdOn: response.createdOn?.toISOString() ?? null, etag: response.etag };
     } catch (error) {
       const status = statusOf(error);
       if (status === 404) return undefined;
@@ -51,7 +53,7 @@ export class FlowLogBlobs {
     const blob = this.serviceClient(ref.account).getContainerClient(ref.container).getBlobClient(ref.blobPath);
     try {
       const props = await blob.getProperties();
-      return { bytes: Buffer.alloc(0), blobSize: props.contentLength ?? 0, createdOn: props.createdOn?.toISOString() ?? null };
+      return { bytes: Buffer.alloc(0), blobSize: props.contentLength ?? 0, createdOn: props.createdOn?.toISOString() ?? null, etag: props.etag };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw storageError(`reading the properties of ${ref.container}/${ref.blobPath}`, error);

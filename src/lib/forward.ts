@@ -37,7 +37,7 @@ export async function forwardEvent(event: unknown, runtime: Runtime): Promise<Fo
     return finish({ outcome: 'ignored', eventId: decision.eventId ?? null, blob: decision.ref ? blobName(decision.ref) : null, claimed: null, reason: decision.reason, ...NO_STATS });
   }
   const { ref, eventId } = decision;
-  const claim = await claimRange({ ref, claimId: eventId, contentLength: decision.contentLength }, runtime);
+  const claim = await claimRange({ ref, claimId: eventId, contentLength: decision.contentLength, eTag: decision.eTag }, runtime);
   const base = { eventId, blob: blobName(ref) };
   if (claim.kind === 'blobGone') return finish({ ...base, outcome: 'ignored', claimed: null, reason: 'blob no longer exists', ...NO_STATS });
   if (claim.kind === 'nothingNew') return finish({ ...base, outcome: 'nothing-new', claimed: null, ...NO_STATS });

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './charCodes';
+import { parseRecord } from './records';
 import { TUPLE_FORMATS, readTupleArray } from './tupleGrammar';
 import type { TupleFormat } from './tuples';
 
@@ -8,9 +9,13 @@ import type { TupleFormat } from './tuples';
  *
  * Network Watcher appends `,{record}` blocks before the closing `]}`, so a byte range that starts at the end
  * of a claimed record starts with `,` (more records) or `]` (none yet). The framer tracks only JSON string
- * state and which brackets are open, so braces, quotes and escapes inside strings cannot confuse it, and a
- * bracket closed by the wrong kind (a record cut short) marks the record as broken rather than ending it.
- * It is incremental: feed chunks as they arrive and memory stays bounded by the largest record.
+ * state and which brackets are open, so braces, quotes and escapes inside strings cannot confuse it. It is
+ * incremental: feed chunks as they arrive and memory stays bounded by the largest record.
+ *
+ * A record cut short (a bracket closed by the wrong kind, or never closed) is broken: the framer
+ * resynchronises at the first following `,{` whose element is a whole flow-log record, hands the broken
+ * bytes on as one malformed element (they fail parsing and are dead-lettered), and frames on from there,
+ * so one broken record does not take the good ones after it down with it.
  *
  * Fast path: most of a record's bytes are its `"flowTuples":[...]` arrays. When one follows the tuple
  * grammar, the grammar's validator reads through it in place and the framer notes it as a validated tuple
@@ -65,7 +70,7 @@ const EXPECT_ELEMENT = 3; // after `,`
 const IN_ELEMENT = 4;
 const CLOSED = 5;
 const MISMATCH = 6;
-const BROKEN = 7; // an element whose brackets do not match: its end is unknown, recovery decides
+const BROKEN = 7; // an element cut short: its end is unknown until a resynchronisation point is found
 
 function isWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
@@ -90,18 +95,25 @@ export class RecordFramer {
   /** Network Watcher blobs hold one format: try the last one seen first. */
   private formats: readonly TupleFormat[] = TUPLE_FORMATS;
   private mismatchKind: FrameSummary['mismatch'];
+  /** While broken: where in the pending bytes the search for a resynchronisation point goes on. */
+  private resyncFrom = 1;
 
+  /** `resync: false` for probes, which only look at one element. */
   constructor(
     private readonly baseOffset: number,
     start: FrameStart,
+    private readonly options: { resync: boolean } = { resync: true },
   ) {
     this.state = start === 'document' ? HEADER : AFTER_ELEMENT;
     this.offset = baseOffset;
     this.lastEnd = baseOffset;
   }
 
-  /** Feeds the next bytes of the range; returns the elements completed in them, in order. */
-  push(chunk: Buffer): FramedElement[] {
+  /**
+   * Feeds the next bytes of the range; returns the elements completed in them, in order (after the first
+   * `stopAfter` elements, if given: probes need one).
+   */
+  push(chunk: Buffer, stopAfter = Infinity): FramedElement[] {
     const elements: FramedElement[] = [];
     const chunkOffset = this.offset;
     const ascii = isAscii(chunk);
@@ -111,6 +123,7 @@ export class RecordFramer {
     while (i < length && this.state !== CLOSED && this.state !== MISMATCH && this.state !== BROKEN) {
       if (this.state === IN_ELEMENT) {
         i = this.scanElement(chunk, ascii, i, chunkOffset, elements);
+        if (elements.length >= stopAfter) return elements;
         continue;
       }
       const code = chunk[i] as number;
@@ -146,7 +159,12 @@ export class RecordFramer {
       this.pendingAscii &&= ascii;
     }
     this.offset = chunkOffset + length;
+    if (this.state === BROKEN && this.options.resync) elements.push(...this.resync(false));
     return elements;
+  }
+
+  isBroken(): boolean {
+    return this.state === BROKEN;
   }
 
   /** Still reading the document's `{"records":[` (only in 'document' mode). */
@@ -165,17 +183,86 @@ export class RecordFramer {
   }
 
   /**
-   * The bytes fed so far are known to end at a record boundary (a claimed range re-read, or recovery):
-   * a pending element ends here too. Returns it, if there was one.
+   * The range ends here, on a record boundary (a claimed range, a commit's records, the end of a document):
+   * an element still open never closes. Returns what the open bytes hold: malformed parts and the records
+   * found after them.
    */
-  finishAtBoundary(): FramedElement | undefined {
-    if (this.state !== IN_ELEMENT && this.state !== BROKEN) return undefined;
-    const bytes = Buffer.concat(this.pending);
-    this.pending = [];
+  finish(): FramedElement[] {
     const out: FramedElement[] = [];
-    this.completeElement(bytes, isAscii(bytes), this.elementStart, bytes.length, out);
-    this.state = AFTER_ELEMENT;
-    return out[0];
+    while (this.state === IN_ELEMENT || this.state === BROKEN) {
+      this.state = BROKEN;
+      const recovered = this.resync(true);
+      if (recovered.length > 0) {
+        out.push(...recovered);
+        continue;
+      }
+      const bytes = this.pendingBytes();
+      this.pending = [];
+      this.state = AFTER_ELEMENT;
+      const malformed = trimmedElement(this.elementStart, bytes);
+      if (malformed) {
+        this.lastEnd = malformed.end;
+        out.push(malformed);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Looks for the first `,{` in the broken bytes whose element is a whole flow-log record. Found: returns the
+   * broken bytes before it as one malformed element, then frames on from there. Not found yet: returns
+   * nothing and waits for more bytes (at the end of the range, `atEnd`, an incomplete element is no record).
+   */
+  private resync(atEnd: boolean): FramedElement[] {
+    const bytes = this.pendingBytes();
+    for (let comma = bytes.indexOf(COMMA, this.resyncFrom); comma !== -1; comma = bytes.indexOf(COMMA, comma + 1)) {
+      let next = comma + 1;
+      while (next < bytes.length && isWhitespace(bytes[next] as number)) next++;
+      if (next === bytes.length && !atEnd) {
+        this.resyncFrom = comma;
+        return this.setAsideScanned();
+      }
+      if (bytes[next] !== OPEN_BRACE) continue;
+      const verdict = nextElementIsRecord(bytes.subarray(comma));
+      if (verdict === 'needMoreBytes' && !atEnd) {
+        this.resyncFrom = comma;
+        return this.setAsideScanned();
+      }
+      if (verdict !== 'record') continue;
+      const out: FramedElement[] = [];
+      const malformed = trimmedElement(this.elementStart, bytes.subarray(0, comma));
+      if (malformed) out.push(malformed);
+      this.lastEnd = malformed?.end ?? this.elementStart;
+      this.pending = [];
+      this.state = AFTER_ELEMENT;
+      this.offset = this.elementStart + comma;
+      out.push(...this.push(bytes.subarray(comma)));
+      return out;
+    }
+    this.resyncFrom = Math.max(1, bytes.length - 1);
+    return atEnd ? [] : this.setAsideScanned();
+  }
+
+  /**
+   * Keeps memory bounded while a long stretch stays broken: the bytes already searched without a
+   * resynchronisation point are handed on as a malformed element (a dead letter of their own).
+   */
+  private setAsideScanned(): FramedElement[] {
+    const bytes = this.pendingBytes();
+    if (bytes.length < MAX_BROKEN_BYTES) return [];
+    const cut = this.resyncFrom;
+    const malformed = trimmedElement(this.elementStart, bytes.subarray(0, cut));
+    this.pending = [bytes.subarray(cut)];
+    this.elementStart += cut;
+    this.resyncFrom = 0; // the kept bytes start at a candidate's comma
+    if (!malformed) return [];
+    this.lastEnd = malformed.end;
+    return [malformed];
+  }
+
+  private pendingBytes(): Buffer {
+    if (this.pending.length !== 1) this.pending = [Buffer.concat(this.pending)];
+    return this.pending[0] as Buffer;
   }
 
   private matchHeader(code: number, i: number): number {
@@ -196,6 +283,7 @@ export class RecordFramer {
   private beginElement(absoluteStart: number): void {
     this.state = IN_ELEMENT;
     this.elementStart = absoluteStart;
+    this.resyncFrom = 1;
     this.open = [];
     this.inString = false;
     this.escaped = false;
@@ -315,59 +403,18 @@ export function frameRange(bytes: Buffer, baseOffset: number, start: FrameStart)
   return { elements, summary: framer.summary() };
 }
 
-const MAX_RESYNC_ATTEMPTS = 64;
+/** Broken bytes held at most while searching on (beyond that, searched bytes are set aside). */
+const MAX_BROKEN_BYTES = 8 << 20;
 
 /**
- * Splits bytes that should hold whole records but do not frame (a record cut short: an unclosed string or
- * bracket) into malformed parts and the records around them. After a broken record it resynchronises at the
- * first `,{` from which at least one whole element frames, keeps what frames from there, and recovers again
- * where the next broken record starts, so broken records do not take good ones down with them.
- * Everything not returned as a record is returned as malformed, never dropped.
+ * Whether the element after this `,` is a whole flow-log record (not, say, an inner flow object of a broken
+ * record), or whether its end is not in these bytes yet.
  */
-export function recoverRecords(start: number, bytes: Buffer): { malformed: FramedElement[]; records: FramedElement[] } {
-  const malformed: FramedElement[] = [];
-  const records: FramedElement[] = [];
-  let from = 0; // a broken element starts here
-  while (from < bytes.length) {
-    const resync = nextResync(start, bytes, from);
-    if (!resync) {
-      pushTrimmed(malformed, start + from, bytes.subarray(from));
-      break;
-    }
-    pushTrimmed(malformed, start + from, bytes.subarray(from, resync.at));
-    records.push(...resync.records);
-    if (resync.brokenFrom === undefined) break;
-    from = resync.brokenFrom - start;
-  }
-  return { malformed, records };
-}
-
-/** The first `,{` after `from` from which whole elements frame: them, and where framing broke again, if it did. */
-function nextResync(start: number, bytes: Buffer, from: number): { at: number; records: FramedElement[]; brokenFrom: number | undefined } | undefined {
-  let attempts = 0;
-  for (let comma = bytes.indexOf(COMMA, from + 1); comma !== -1 && attempts < MAX_RESYNC_ATTEMPTS; comma = bytes.indexOf(COMMA, comma + 1)) {
-    let next = comma + 1;
-    while (next < bytes.length && isWhitespace(bytes[next] as number)) next++;
-    if (bytes[next] !== OPEN_BRACE) continue;
-    attempts++;
-    const framer = new RecordFramer(start + comma, 'afterRecord');
-    const records = framer.push(bytes.subarray(comma));
-    const summary = framer.summary();
-    const clean = summary.incompleteFrom === undefined && !summary.closed && !summary.mismatch && bytes.subarray(summary.end - start).every(isWhitespace);
-    if (records.length > 0 && (clean || summary.incompleteFrom !== undefined)) return { at: comma, records, brokenFrom: clean ? undefined : summary.incompleteFrom };
-  }
-  return undefined;
-}
-
-/** recoverRecords' results as one list in blob order: records to forward and malformed parts to set aside. */
-export function recoveredElements(start: number, bytes: Buffer): FramedElement[] {
-  const { malformed, records } = recoverRecords(start, bytes);
-  return [...malformed, ...records].sort((a, b) => a.start - b.start);
-}
-
-function pushTrimmed(out: FramedElement[], start: number, bytes: Buffer): void {
-  const element = trimmedElement(start, bytes);
-  if (element) out.push(element);
+function nextElementIsRecord(bytes: Buffer): 'record' | 'notRecord' | 'needMoreBytes' {
+  const probe = new RecordFramer(0, 'afterRecord', { resync: false });
+  const [element] = probe.push(bytes, 1);
+  if (!element) return probe.summary().incompleteFrom !== undefined && !probe.isBroken() ? 'needMoreBytes' : 'notRecord';
+  return typeof parseRecord(element.bytes) === 'object' ? 'record' : 'notRecord';
 }
 
 function trimmedElement(start: number, bytes: Buffer): FramedElement | undefined {

@@ -33,14 +33,14 @@ export async function resendPendingClaims(ref: BlobRef, runtime: Runtime, sender
   const loaded = await runtime.checkpoints.load(ref);
   for (const claimId of loaded ? pendingClaimIds(loaded.doc) : []) {
     const end = loaded?.doc.claims[claimId]?.end ?? 0;
-    addResult(result, await claimAndSend(ref, claimId, end, runtime, sender));
+    addResult(result, await claimAndSend(ref, claimId, end, undefined, runtime, sender));
   }
   return result;
 }
 
 /** Claims what is new up to `contentLength` (or re-reads this claim id's range) and sends it. */
-export async function claimAndSend(ref: BlobRef, claimId: string, contentLength: number, runtime: Runtime, sender: EventHubSender): Promise<ClaimSendResult> {
-  const claim = await claimRange({ ref, claimId, contentLength, pending: true }, runtime);
+export async function claimAndSend(ref: BlobRef, claimId: string, contentLength: number, eTag: string | undefined, runtime: Runtime, sender: EventHubSender): Promise<ClaimSendResult> {
+  const claim = await claimRange({ ref, claimId, contentLength, eTag, pending: true }, runtime);
   return sendClaim(ref, claimId, claim, runtime, sender);
 }
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { errorMessage } from './errors';
 import type { ShapingConfig } from './config';
 import type { ByteRange, FramedElement, TupleSpan } from './framing';
 import { createPacker, type Packer } from './packing';
 import { parseRecord, validateRecord, type FlowLogRecord } from './records';
-import { splitRecord, type TuplePick } from './split';
+import { recordWith, splitRecord, type TuplePick } from './split';
 import { tupleGroups, type TupleGroup } from './tupleGroups';
 import { contextJson, tupleJson } from './tupleJson';
 import { parseTuple, type TupleFormat } from './tuples';
@@ -65,8 +66,16 @@ export class FlowLogShaper {
     });
   }
 
-  /** Shapes one framed record. */
+  /** Shapes one framed record. One that cannot be shaped, for whatever reason, is set aside, not thrown. */
   add(element: FramedElement): void {
+    try {
+      this.shape(element);
+    } catch (error) {
+      this.deadLetter(element, `record could not be shaped (${errorMessage(error)})`);
+    }
+  }
+
+  private shape(element: FramedElement): void {
     const fast = fastRecord(element);
     if (fast) {
       this.stats.records++;
@@ -97,8 +106,8 @@ export class FlowLogShaper {
   private addFastRecord(element: FramedElement, fast: FastRecord): void {
     this.stats.tuples += fast.spans.reduce((sum, span) => sum + span.count, 0);
     if (this.packer.add(element.bytes, element.bytes.length)) return;
-    const picks = fast.groups.map((group, k) => ({ outer: group.outer, inner: group.inner, tuples: spanTuples(fast, element, k) })).filter((pick) => pick.tuples.length > 0);
-    this.addParts(element, fast.parsed, picks);
+    const picks = fast.groups.map((group, k) => ({ outer: group.outer, inner: group.inner, tuples: spanTuples(fast, element, k) }));
+    this.addParts(element, fast.parsed, picks, false);
   }
 
   private addFastTuples(element: FramedElement, fast: FastRecord): void {
@@ -114,8 +123,14 @@ export class FlowLogShaper {
       for (let from = 1; from < text.length; index++) {
         const to = text.indexOf('"', from);
         const json = tupleJson(idBase + index, text, group.format, context, from, to);
-        if (this.packer.add(json, json.length + extraBytes)) this.stats.tuples++;
-        else this.deadLetterTuple(element, text.slice(from, to), 0, index, `tuple object does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes})`);
+        if (this.packer.add(json, json.length + extraBytes)) {
+          this.stats.tuples++;
+        } else {
+          // The tuple's JSON string, quotes included, is at a known place in the record.
+          const at = span.start - element.start + from - 1;
+          const range = { start: element.start + at, end: element.start + to - from + at + 2, bytes: element.bytes.subarray(at, at + to - from + 2) };
+          this.deadLetter(range, `tuple ${index} of the record at offset ${element.start}: ${this.tooLarge('tuple object')}`);
+        }
         from = to + 3;
       }
     }
@@ -125,17 +140,30 @@ export class FlowLogShaper {
     const { picks, tuples, hadBadTuples } = this.validTuples(element, parsed);
     this.stats.tuples += tuples;
     if (!hadBadTuples && this.packer.add(element.bytes, element.bytes.length)) return;
-    this.addParts(element, parsed, picks);
+    this.addParts(element, parsed, picks, hadBadTuples);
   }
 
-  /** A record that must be rebuilt (without malformed tuples) or split to fit. */
-  private addParts(element: FramedElement, parsed: FlowLogRecord, picks: TuplePick[]): void {
-    const parts = splitRecord(parsed, picks, this.packer.itemBudget);
+  /**
+   * A record rebuilt without its malformed tuples (`rebuilt`: every field and flow group kept, even emptied
+   * ones), or split into parts when it does not fit one event.
+   */
+  private addParts(element: FramedElement, parsed: FlowLogRecord, picks: TuplePick[], rebuilt: boolean): void {
+    if (rebuilt) {
+      const whole = JSON.stringify(recordWith(parsed, picks));
+      const bytes = Buffer.byteLength(whole);
+      if (this.packer.add(whole, bytes)) return;
+    }
+    const withTuples = picks.filter((pick) => pick.tuples.length > 0);
+    const parts = withTuples.length > 0 ? splitRecord(parsed, withTuples, this.packer.itemBudget) : undefined;
     if (!parts) {
-      this.deadLetter(element, `record does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes}) even with a single tuple`);
+      this.deadLetter(element, `${this.tooLarge('record')}${withTuples.length > 0 ? ' even with a single tuple' : ', and it has no tuples to split it by'}`);
       return;
     }
     for (const part of parts) this.packer.add(part, Buffer.byteLength(part));
+  }
+
+  private tooLarge(what: string): string {
+    return `${what} does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes})`;
   }
 
   private addTuples(element: FramedElement, parsed: FlowLogRecord): void {
@@ -161,7 +189,7 @@ export class FlowLogShaper {
       this.stats.tuples++;
       return searchFrom;
     }
-    return this.deadLetterTuple(element, text, searchFrom, index, `tuple object does not fit MAX_EVENT_BYTES (${this.options.config.maxEventBytes})`);
+    return this.deadLetterTuple(element, text, searchFrom, index, this.tooLarge('tuple object'));
   }
 
   /** The record's well-formed tuples by group; malformed ones go to dead letters. */
@@ -184,7 +212,7 @@ export class FlowLogShaper {
         index++;
       }
       tuples += kept.length;
-      if (kept.length > 0) picks.push({ outer: group.outer, inner: group.inner, tuples: kept });
+      picks.push({ outer: group.outer, inner: group.inner, tuples: kept });
     }
     return { picks, tuples, hadBadTuples };
   }

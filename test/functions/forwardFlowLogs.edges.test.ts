@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FlowLogGenerator } from '../../src/dev/flowLogGenerator';
+import { NetworkWatcherWriter, blobCreatedEvent } from '../../src/dev/networkWatcherWriter';
 import { invoke, recordsOf, writeHour } from '../support/hour';
 import { listBlobNames, useForwarderEnvironment } from '../support/storage';
 
@@ -18,6 +20,48 @@ function outcomeOf(logs: { message: string }[]): { outcome: string; reason?: str
 }
 
 describe('a blob deleted and written again under the same name', () => {
+  it('a late event of the old blob claims only whole records of the new one: its size says nothing about it', async () => {
+    const generator = new FlowLogGenerator(21);
+    const nic = generator.nic('vnet', 9);
+    const hour = new Date(Date.UTC(2026, 10, 22, 10));
+    const path = generator.blobPath(nic, hour);
+    const newRecords = [1, 2, 3, 4, 5].map((minute) => generator.record(nic, new Date(hour.getTime() + minute * 60_000), 10));
+    // The old blob's size lands on a comma inside the new blob's second record.
+    const newBlob = `{"records":[${newRecords.join(',')}]}`;
+    const secondStart = newBlob.indexOf(newRecords[1] ?? '');
+    const landing = newBlob.indexOf(',', secondStart + 200);
+    const padded = JSON.stringify({ ...(JSON.parse(generator.record(nic, hour, 2)) as object), operationName: '' });
+    const oldRecord = padded.replace('"operationName":""', `"operationName":"${'x'.repeat(landing - 12 - padded.length)}"`);
+    expect(14 + oldRecord.length - 2).toBe(landing);
+
+    const blob = containers.flowLogs.getBlockBlobClient(path);
+    const ref = { account: containers.flowLogs.accountName, container: containers.flowLogs.containerName, blobPath: path };
+    const oldWriter = new NetworkWatcherWriter(blob);
+    await oldWriter.start();
+    const oldEvent = blobCreatedEvent(ref, await oldWriter.append(oldRecord), blob.url);
+    expect(recordsOf((await invoke(oldEvent)).bodies)).toEqual([oldRecord]);
+
+    await blob.delete();
+    const writer = new NetworkWatcherWriter(blob);
+    await writer.start();
+    const newEvents = [];
+    for (const record of newRecords) newEvents.push(blobCreatedEvent(ref, await writer.append(record), blob.url));
+    const forwarded = [...(await invoke(newEvents[0])).bodies, ...(await invoke(oldEvent)).bodies];
+    for (const event of newEvents.slice(1)) forwarded.push(...(await invoke(event)).bodies);
+    expect(recordsOf(forwarded)).toEqual(newRecords);
+    expect(await listBlobNames(containers.deadLetters)).toEqual([]);
+  });
+
+  it('a record cut short whose brackets the document\'s closing `]}` would balance is set aside, and the next commit forwards only what is new', async () => {
+    const torn = '{"time":"2026-11-22T10:02:00.0000000Z","flowLogVersion":4,"x":[1';
+    const hour = await writeHour(containers.flowLogs, { commits: 4, recordAt: (minute, generated) => (minute === 1 ? torn : generated) });
+    const bodies = await deliver(hour.events);
+    expect(recordsOf(bodies)).toEqual([hour.records[0], hour.records[2], hour.records[3]]);
+    const names = await listBlobNames(containers.deadLetters);
+    expect(names).toHaveLength(1);
+    expect((await containers.deadLetters.getBlobClient(names[0] ?? '').downloadToBuffer()).toString()).toBe(torn);
+  });
+
   it('forwards the new, shorter blob from its start', async () => {
     const nic = 4242;
     const before = await writeHour(containers.flowLogs, { commits: 8, nic, seed: 1 });

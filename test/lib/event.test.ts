@@ -31,26 +31,26 @@ function ignored(decision: EventDecision): string {
 describe('a valid BlobCreated event', () => {
   it('is processed with the ref of topic and subject, its id and its contentLength', () => {
     const event = validEvent();
-    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref, contentLength: 1234 });
+    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref, contentLength: 1234, eTag: event.data.eTag });
   });
 
   it('is processed for the NSG container and contentLength 0', () => {
     const nsgRef: BlobRef = { ...ref, container: NSG };
     const event = blobCreatedEvent(nsgRef, { contentLength: 0, etag: 'x' }, azuriteUrl(nsgRef));
-    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref: nsgRef, contentLength: 0 });
+    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref: nsgRef, contentLength: 0, eTag: event.data.eTag });
   });
 
   it('accepts an Azure-style URL https://acct.blob.core.windows.net/container/path for account acct', () => {
     const acctRef: BlobRef = { ...ref, account: 'acct' };
     const event = validEvent(acctRef, `https://acct.blob.core.windows.net/${VNET}/${blobPath}`);
-    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref: acctRef, contentLength: 1234 });
+    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref: acctRef, contentLength: 1234, eTag: event.data.eTag });
   });
 
   it('accepts a URL whose path is URL-encoded', () => {
     const spaced: BlobRef = { ...ref, blobPath: 'some dir/ü=1/macAddress=00224871C205/PT1H.json' };
     const encodedUrl = `http://127.0.0.1:10000/devstoreaccount1/${VNET}/some%20dir/%C3%BC%3D1/macAddress%3D00224871C205/PT1H.json`;
     const event = validEvent(spaced, encodedUrl);
-    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref: spaced, contentLength: 1234 });
+    expect(interpretEvent(event, config)).toEqual({ kind: 'process', eventId: event.id, ref: spaced, contentLength: 1234, eTag: event.data.eTag });
     const azure = validEvent({ ...spaced, account: 'acct' }, `https://acct.blob.core.windows.net/${VNET}/${spaced.blobPath.split('/').map(encodeURIComponent).join('/')}`);
     expect(interpretEvent(azure, config)).toMatchObject({ kind: 'process', ref: { account: 'acct', container: VNET, blobPath: spaced.blobPath } });
   });
@@ -169,5 +169,23 @@ describe('events that are ignored', () => {
   ])('ignores data.url with %s, which names another blob', (_name, url, account) => {
     const r: BlobRef = { ...ref, account };
     expect(interpretEvent(validEvent(r, url), config)).toMatchObject({ kind: 'ignore' });
+  });
+});
+
+describe('events that could point outside the flow-log containers', () => {
+  it.each([
+    ['a .. segment', `../secrets/keys.json`],
+    ['a . segment', `./y=2026/PT1H.json`],
+    ['an empty segment', `a//PT1H.json`],
+    ['a backslash', `a\\..\\PT1H.json`],
+  ])('are ignored when the blob path has %s', (_name, path) => {
+    const event = blobCreatedEvent({ account: 'devstoreaccount1', container: VNET, blobPath: path }, { contentLength: 100, etag: '"x"' }, `http://127.0.0.1:10000/devstoreaccount1/${VNET}/${path}`);
+    expect(interpretEvent(event, config)).toMatchObject({ kind: 'ignore', reason: expect.stringMatching(/empty, "\." or "\.\." segments/) });
+  });
+
+  it('are ignored without data.url', () => {
+    const event = blobCreatedEvent(ref, { contentLength: 100, etag: '"x"' }, 'http://127.0.0.1:10000/x');
+    const { url: _url, ...data } = event.data;
+    expect(interpretEvent({ ...event, data }, config)).toMatchObject({ kind: 'ignore', reason: expect.stringMatching(/url/) });
   });
 });

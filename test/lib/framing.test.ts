@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RecordFramer, frameRange, recoverRecords, type FramedElement } from '../../src/lib/framing';
+import { FlowLogGenerator } from '../../src/dev/flowLogGenerator';
+import { RecordFramer, frameRange, type FramedElement } from '../../src/lib/framing';
 
 const fixture = (name: string): Buffer => readFileSync(path.join(__dirname, '../../fixtures', name));
 const texts = (elements: FramedElement[]): string[] => elements.map((element) => element.bytes.toString());
@@ -77,43 +78,66 @@ describe('RecordFramer fed in chunks', () => {
     }
   });
 
-  it('finishAtBoundary completes a trailing element that has no separator after it', () => {
+  it('finish() completes a trailing element that has no separator after it', () => {
     const framer = new RecordFramer(10, 'afterRecord');
     expect(framer.push(Buffer.from(',{"a":1},garbage  '))).toHaveLength(1);
-    expect(framer.finishAtBoundary()).toEqual(expect.objectContaining({ start: 19, end: 26, bytes: Buffer.from('garbage') }));
+    expect(framer.finish()).toEqual([expect.objectContaining({ start: 19, end: 26, bytes: Buffer.from('garbage') })]);
   });
 });
 
-describe('recoverRecords', () => {
-  it('sets an unclosed record aside and keeps the records after it', () => {
-    const bytes = Buffer.from('{"time":"broken,"flowTuples":["x",{"a":1},{"b":"}"}');
-    const { malformed, records } = recoverRecords(500, bytes);
-    expect(texts(malformed)).toEqual(['{"time":"broken,"flowTuples":["x"']);
-    expect(malformed[0]?.start).toBe(500);
-    expect(texts(records)).toEqual(['{"a":1}', '{"b":"}"}']);
-    expect(records[0]?.start).toBe(500 + bytes.indexOf('{"a"'));
+describe('records cut short', () => {
+  const generator = new FlowLogGenerator(4);
+  const nic = generator.nic('vnet', 1);
+  const record = (minute: number): string => generator.record(nic, new Date(Date.UTC(2026, 0, 1, 0, minute)), 6);
+  const good = [record(1), record(2), record(3), record(4)];
+  const cut = (json: string, at: number): string => json.slice(0, Math.floor(json.length * at));
+
+  /** Frames a document in chunks of `size` bytes, then finishes it: what the function and convert do. */
+  function frameAll(document: string, size: number): FramedElement[] {
+    const bytes = Buffer.from(document);
+    const framer = new RecordFramer(0, 'document');
+    const out: FramedElement[] = [];
+    for (let i = 0; i < bytes.length; i += size) out.push(...framer.push(bytes.subarray(i, i + size)));
+    return [...out, ...framer.finish()];
+  }
+
+  it('set a broken record aside and keep every whole record after it, however the bytes are chunked', () => {
+    const broken = cut(good[1] ?? '', 0.5);
+    const document = `{"records":[${[good[0], broken, good[2], good[3]].join(',')}`;
+    for (const size of [7, 1000, 1 << 20]) {
+      expect(texts(frameAll(document, size))).toEqual([good[0], broken, good[2], good[3]]);
+    }
   });
 
-  it('returns everything as malformed when no later record frames', () => {
-    const bytes = Buffer.from('{"unclosed": [1, 2, "x');
-    expect(recoverRecords(0, bytes)).toEqual({ malformed: [expect.objectContaining({ start: 0, end: bytes.length, bytes })], records: [] });
+  it('keep the good records between several broken ones', () => {
+    const first = cut(good[0] ?? '', 0.3);
+    const second = cut(good[2] ?? '', 0.8);
+    const document = `{"records":[${[first, good[1], second, good[3]].join(',')}`;
+    expect(texts(frameAll(document, 4096))).toEqual([first, good[1], second, good[3]]);
   });
 
-  it('keeps the good records between and after several broken ones', () => {
-    const parts = ['{"torn":1,"x":[', '{"a":1}', '{"torn":"2', '{"b":2}', '{"c":{"d":[3]}}'];
-    const bytes = Buffer.from(parts.join(','));
-    const { malformed, records } = recoverRecords(0, bytes);
-    expect(texts(records)).toEqual(['{"a":1}', '{"b":2}', '{"c":{"d":[3]}}']);
-    expect(texts(malformed)).toEqual(['{"torn":1,"x":[', '{"torn":"2']);
+  it('do not resynchronise on an inner object that is not a record', () => {
+    const broken = cut(good[0] ?? '', 0.9); // still holds whole flow objects `{"aclID":...}` after commas
+    expect(broken).toMatch(/,\{"aclID"/);
+    const elements = frameAll(`{"records":[${broken},${good[1]}`, 1 << 20);
+    expect(texts(elements)).toEqual([broken, good[1]]);
   });
-});
 
-describe('brackets closed by the wrong kind', () => {
-  it('mark the record as broken from its start instead of ending it there', () => {
+  it('resynchronise after a broken record with any number of inner objects', () => {
+    const groups = Array.from({ length: 200 }, (_, i) => `{"rule":"r${i}","flowTuples":[]}`).join(',');
+    const broken = `{"time":"2026-01-01T00:00:00Z","flowRecords":{"flows":[{"aclID":"a","flowGroups":[${groups}`;
+    expect(texts(frameAll(`{"records":[${broken},${good[0]},${good[1]}`, 1000))).toEqual([broken, good[0], good[1]]);
+  });
+
+  it('a record closed by the wrong kind of bracket is broken from its start', () => {
     const framer = new RecordFramer(0, 'document');
     const records = framer.push(Buffer.from('{"records":[{"a":1},{"flowLogVersion":4]}'));
     expect(texts(records)).toEqual(['{"a":1}']);
     expect(framer.summary()).toEqual({ end: 19, closed: false, incompleteFrom: 20, mismatch: undefined });
-    expect(framer.finishAtBoundary()?.bytes.toString()).toBe('{"flowLogVersion":4]}');
+    expect(texts(framer.finish())).toEqual(['{"flowLogVersion":4]}']);
+  });
+
+  it('everything after a broken record is set aside when no whole record follows', () => {
+    expect(texts(frameAll('{"records":[{"a":1},{"unclosed": [1, 2, "x', 5))).toEqual(['{"a":1}', '{"unclosed": [1, 2, "x']);
   });
 });

@@ -160,3 +160,43 @@ describe('tuples output', () => {
     for (const item of deadLetters) expect(blob.subarray(item.start, item.end).equals(item.bytes)).toBe(true);
   });
 });
+
+describe('records that must be rebuilt or cannot be shaped', () => {
+  const vnetRecord = fixture('vnet-sample.PT1H.json').toString().trim().slice(12, -2);
+
+  it('keeps every field and flow group of a record all of whose tuples are malformed', () => {
+    const record = JSON.parse(vnetRecord) as { flowRecords: { flows: { flowGroups: { flowTuples: string[] }[] }[] } };
+    for (const flow of record.flowRecords.flows) for (const group of flow.flowGroups) group.flowTuples = group.flowTuples.map((tuple) => tuple.replace(',6,', ',600,'));
+    const { bodies, deadLetters, stats } = shape(frameRange(Buffer.from(`{"records":[${JSON.stringify(record)}]}`), 0, 'document').elements, 'records', 'single');
+    expect(deadLetters).toHaveLength(19);
+    const forwarded = JSON.parse(bodies[0] ?? '{}') as typeof record;
+    expect(forwarded.flowRecords.flows.map((flow) => flow.flowGroups.map((group) => group.flowTuples))).toEqual([[[]], [[], []]]);
+    expect(stats).toEqual(expect.objectContaining({ records: 1, tuples: 0, events: 1 }));
+  });
+
+  it('dead-letters a record larger than an event that has no tuples to split it by', () => {
+    const big = JSON.stringify({ ...(JSON.parse(vnetRecord) as object), flowRecords: { flows: [] }, operationName: 'x'.repeat(9000) });
+    const blob = Buffer.from(`{"records":[${big}]}`);
+    const { bodies, deadLetters } = shape(frameRange(blob, 0, 'document').elements, 'records', 'envelope', 8192);
+    expect(bodies).toEqual([]);
+    expect(deadLetters).toEqual([expect.objectContaining({ start: 12, end: 12 + big.length, reason: 'record does not fit MAX_EVENT_BYTES (8192), and it has no tuples to split it by' })]);
+  });
+
+  it('dead-letters a record that cannot be shaped instead of failing the whole range', () => {
+    const deep = `${'{"x":'.repeat(20000)}1${'}'.repeat(20000)}`;
+    const withBadTuple = vnetRecord.replace('"operationName":"FlowLogFlowEvent"', `"operationName":"FlowLogFlowEvent","deep":${deep}`).replace(',6,O,B,', ',6,Q,B,');
+    const blob = Buffer.from(`{"records":[${withBadTuple},${vnetRecord}]}`);
+    const { bodies, deadLetters } = shape(frameRange(blob, 0, 'document').elements, 'records', 'single');
+    expect(bodies).toEqual([vnetRecord]);
+    expect(deadLetters.map((item) => item.reason)).toContainEqual(expect.stringMatching(/could not be shaped|not JSON/));
+  });
+
+  it('dead-letters tuple objects too large for an event at their own byte ranges, also for identical tuples', () => {
+    const longRule = vnetRecord.replace('"rule":"DefaultRule_AllowInternetOutBound"', `"rule":"${'R'.repeat(5000)}"`).replace('"1663146003606,10.0.0.6,52.239.184.180,23956,443,6,O,E,NX,3,767,2,1580"', '"1663146003599,10.0.0.6,52.239.184.180,23956,443,6,O,B,NX,0,0,0,0"');
+    const blob = Buffer.from(`{"records":[${longRule}]}`);
+    const { deadLetters } = shape(frameRange(blob, 0, 'document').elements, 'tuples', 'single', 4096);
+    expect(deadLetters).toHaveLength(10);
+    expect(new Set(deadLetters.map((item) => item.start)).size).toBe(10);
+    for (const item of deadLetters) expect(blob.subarray(item.start, item.end).toString()).toMatch(/^"\d{13},[^"]+"$/);
+  });
+});
