@@ -40,11 +40,27 @@ export async function runConvert(argv: readonly string[], io: CommandIO): Promis
     sourceId: stringOption(values, 'source') ?? (file === '-' ? 'stdin' : file),
     onDeadLetter: (item) => deadLetters.push(item),
   });
+  // A reader that stops early (`convert ... | head`) closes the pipe: stop converting, as other tools do.
+  let readerGone = false;
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') readerGone = true;
+  };
+  io.stdout.on('error', onStdoutError);
   let result = await conversion.next();
-  while (!result.done) {
-    await write(io.stdout, result.value.map((body) => `${body}\n`).join(''));
-    await flushDeadLetters(deadLetters, deadLetterOut, io);
-    result = await conversion.next();
+  try {
+    while (!result.done) {
+      await write(io.stdout, result.value.map((body) => `${body}\n`).join(''));
+      await flushDeadLetters(deadLetters, deadLetterOut, io);
+      result = await conversion.next();
+    }
+  } catch (error) {
+    if (!readerGone) throw error;
+  } finally {
+    io.stdout.off('error', onStdoutError);
+  }
+  if (readerGone || result.done !== true) {
+    deadLetterOut?.end();
+    return 0;
   }
   await flushDeadLetters(deadLetters, deadLetterOut, io);
   if (deadLetterOut) {

@@ -50,9 +50,13 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
   const retry = sendRetryOptions(values);
 
   io.stderr.write('demo: starting Azurite (in memory, free port)...\n');
-  const azurite = await startAzurite();
+  await mkdir(outDir, { recursive: true });
+  const output = await open(path.join(outDir, 'events.ndjson'), 'w');
+  const azurite = await startAzurite().catch(async (error: unknown) => {
+    await output.close();
+    throw error;
+  });
   const savedEnv = process.env;
-  const output = await open(path.join(await mkdir(outDir, { recursive: true }).then(() => outDir), 'events.ndjson'), 'w');
   let sender: EventHubSender | undefined;
   try {
     const env: Env = {

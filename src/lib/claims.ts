@@ -72,7 +72,8 @@ async function claimOnce(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutco
   const loaded = await io.checkpoints.load(ref);
   const previous = loaded?.doc;
 
-  const earlier = previous?.claims[claimId];
+  // Own properties only: an event id such as `constructor` must not find Object.prototype's.
+  const earlier = previous && Object.hasOwn(previous.claims, claimId) ? previous.claims[claimId] : undefined;
   if (previous && earlier) {
     const replay = await io.blobs.read(ref, earlier.start, earlier.end);
     if (!replay) return { kind: 'blobGone' };
@@ -118,7 +119,7 @@ async function claimOnce(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutco
 export function settleClaim(ref: BlobRef, claimId: string, checkpoints: CheckpointStore): Promise<void> {
   return untilWritten(`settle claim ${claimId} on ${blobName(ref)}`, async () => {
     const loaded = await checkpoints.load(ref);
-    const claim = loaded?.doc.claims[claimId];
+    const claim = loaded && Object.hasOwn(loaded.doc.claims, claimId) ? loaded.doc.claims[claimId] : undefined;
     if (!loaded || !claim?.pending) return undefined;
     const settled = { ...loaded.doc, claims: { ...loaded.doc.claims, [claimId]: { start: claim.start, end: claim.end } }, updatedAt: new Date().toISOString() };
     return (await checkpoints.save(ref, settled, loaded.etag)) ? undefined : CONFLICT;

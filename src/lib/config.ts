@@ -96,12 +96,13 @@ function readStorageTarget(env: Env, prefix: string): StorageTarget {
   }
   const url = parseUrl(blobServiceUri);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw configError(uriSetting, `is not an http(s) URL ("${blobServiceUri}")`, 'a blob endpoint such as https://<account>.blob.core.windows.net');
+    throw configError(uriSetting, 'is not an http(s) URL', 'a blob endpoint such as https://<account>.blob.core.windows.net');
   }
   const endpoint = endpointAccount(url);
   const expectedPath = endpoint?.pathStyle ? `/${endpoint.account}` : '';
   if (!endpoint || url.pathname.replace(/\/+$/, '') !== expectedPath || url.search || url.hash) {
-    throw configError(uriSetting, `is not a blob service endpoint ("${blobServiceUri}")`, 'https://<account>.blob.<suffix> (no path), or http://<emulator host>:<port>/<account>');
+    // Only origin and path are echoed: a query string could hold a SAS token, which must not reach a log.
+    throw configError(uriSetting, `is not a blob service endpoint ("${url.origin}${url.pathname}"${url.search ? ' with a query string' : ''})`, 'https://<account>.blob.<suffix> (no path, no query), or http://<emulator host>:<port>/<account>');
   }
   return { kind: 'identity', setting: uriSetting, blobServiceUri: blobServiceUri.replace(/\/+$/, ''), accountName: endpoint.account, clientId: readClientId(env, prefix) };
 }

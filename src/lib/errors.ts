@@ -35,7 +35,11 @@ export function errorMessage(error: unknown): string {
   return error.message ? `${error.message} (${causes})` : causes;
 }
 
-/** A storage request that failed in a way a later retry may not (throttling, network, 5xx). */
+/**
+ * A failed storage request. Retryable (throttling, network, 5xx, and 403 while a role assignment
+ * propagates), except a 400, which the same request gets again.
+ */
 export function storageError(what: string, error: unknown): ForwarderError {
-  return new ForwarderError('STORAGE', `${what} failed: ${errorMessage(error)}`, true, { cause: error });
+  const status = typeof error === 'object' && error !== null && 'statusCode' in error ? error.statusCode : undefined;
+  return new ForwarderError('STORAGE', `${what} failed: ${errorMessage(error)}`, status !== 400, { cause: error });
 }

@@ -10,7 +10,8 @@ import type { TupleFormat } from './tuples';
  * Network Watcher appends `,{record}` blocks before the closing `]}`, so a byte range that starts at the end
  * of a claimed record starts with `,` (more records) or `]` (none yet). The framer tracks only JSON string
  * state and which brackets are open, so braces, quotes and escapes inside strings cannot confuse it. It is
- * incremental: feed chunks as they arrive and memory stays bounded by the largest record.
+ * incremental: feed chunks as they arrive and memory stays bounded by the largest record (or, in a broken
+ * stretch, by MAX_BROKEN_BYTES).
  *
  * A record cut short (a bracket closed by the wrong kind, or never closed) is broken: the framer
  * resynchronises at the first following `,{` whose element is a whole flow-log record, hands the broken

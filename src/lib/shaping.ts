@@ -7,7 +7,7 @@ import { parseRecord, validateRecord, type FlowLogRecord } from './records';
 import { recordWith, splitRecord, type TuplePick } from './split';
 import { tupleGroups, type TupleGroup } from './tupleGroups';
 import { contextJson, tupleJson } from './tupleJson';
-import { parseTuple, type TupleFormat } from './tuples';
+import { tupleProblem, type TupleFormat } from './tuples';
 
 /**
  * Turns framed records into event bodies (docs/contract.md "Event bodies"): records forwarded byte-for-byte
@@ -174,8 +174,8 @@ export class FlowLogShaper {
       const context = contextJson(group.context);
       const extraBytes = Buffer.byteLength(context) - context.length;
       for (const text of group.tuples) {
-        const tuple = parseTuple(text, group.format);
-        if (typeof tuple === 'string') searchFrom = this.deadLetterTuple(element, text, searchFrom, index, tuple);
+        const problem = tupleProblem(text, group.format);
+        if (problem !== undefined) searchFrom = this.deadLetterTuple(element, text, searchFrom, index, problem);
         else searchFrom = this.addTuple(element, idBase, text, group.format, context, extraBytes, index, searchFrom);
         index++;
       }
@@ -202,10 +202,10 @@ export class FlowLogShaper {
     for (const group of tupleGroups(parsed)) {
       const kept: string[] = [];
       for (const text of group.tuples) {
-        const tuple = parseTuple(text, group.format);
-        if (typeof tuple === 'string') {
+        const problem = tupleProblem(text, group.format);
+        if (problem !== undefined) {
           hadBadTuples = true;
-          searchFrom = this.deadLetterTuple(element, text, searchFrom, index, tuple);
+          searchFrom = this.deadLetterTuple(element, text, searchFrom, index, problem);
         } else {
           kept.push(text);
         }

@@ -34,8 +34,8 @@ export interface TupleArray {
  * call V8 does not inline costs as much as reading a field.
  */
 export function readTupleArray(bytes: Uint8Array, from: number, format: TupleFormat): TupleArray | undefined {
-  // A tuple array holds no `]` before its end. Without one in these bytes, give up before reading past
-  // them: one out-of-bounds read makes V8 recompile every read here with a slower bounds check.
+  // A tuple array holds no `]` before its end. Without one in these bytes (an array cut by a chunk's end),
+  // give up at once: reading past a buffer's end makes V8 recompile every read here with a slower check.
   if (bytes.indexOf(CLOSE_BRACKET, from) === -1) return undefined;
   const vnet = format === 'vnet';
   const counters = format !== 'nsg1';

@@ -33,9 +33,15 @@ export const FLOW_STATES: Readonly<Record<string, FlowState>> = { B: 'begin', C:
 /** Timestamps below this are epoch seconds (year 5138 in seconds; 1973 in milliseconds). */
 export const SECONDS_LIMIT = 1e11;
 
+/** Why a tuple does not follow the grammar of `format`, or undefined if it does. */
+export function tupleProblem(text: string, format: TupleFormat): string | undefined {
+  return tupleMatches(text, format) ? undefined : malformedReason(text, format);
+}
+
 /** Parses one tuple string. Returns the tuple, or why it is malformed. */
 export function parseTuple(text: string, format: TupleFormat): FlowTuple | string {
-  if (!tupleMatches(text, format)) return malformedReason(text, format);
+  const problem = tupleProblem(text, format);
+  if (problem !== undefined) return problem;
   const f = text.split(',') as [string, string, string, string, string, string, string, string, string, ...string[]];
   const vnet = format === 'vnet';
   const protocol = vnet ? Number(f[5]) : f[5] === 'T' ? 6 : 17;

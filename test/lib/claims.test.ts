@@ -1,7 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { FlowLogGenerator } from '../../src/dev/flowLogGenerator';
 import { NetworkWatcherWriter } from '../../src/dev/networkWatcherWriter';
+import type { BlobRef } from '../../src/lib/blobRef';
 import { claimRange } from '../../src/lib/claims';
+import { FlowLogBlobs, type BlobSnapshot } from '../../src/lib/flowLogBlobs';
 import type { CheckpointDoc } from '../../src/lib/checkpoints';
 import { readConfig } from '../../src/lib/config';
 import { shapeClaim } from '../../src/lib/forward';
@@ -110,4 +112,28 @@ it('sets an unclosed record aside, keeps the records after it, and re-sends the 
   expect(shaped.stats.records).toBe(4);
   expect(JSON.parse(shaped.bodies[0] ?? '{}')).toEqual({ records: [0, 1, 3, 4].map((i) => JSON.parse(hour.records[i] ?? '')) });
   expect(deadLetterNames).toHaveLength(1);
+});
+
+it('treats event ids that are names of Object.prototype members as any other id', async () => {
+  class RecordingBlobs extends FlowLogBlobs {
+    readonly reads: [number, number][] = [];
+    override read(ref: BlobRef, start: number, end: number): Promise<BlobSnapshot | undefined> {
+      this.reads.push([start, end]);
+      return super.read(ref, start, end);
+    }
+  }
+  const blobs = new RecordingBlobs(runtime.config.flowLogStorage, runtime.config.allowedAccounts);
+  const io = { blobs, checkpoints: runtime.checkpoints };
+  const hour = await writeHour(flowLogs, { commits: 2 });
+  const [first, second] = hour.events;
+  if (!first || !second) throw new Error('no events');
+  const claimed = await claimRange({ ref: hour.ref, claimId: 'constructor', contentLength: first.data.contentLength, eTag: first.data.eTag }, io);
+  expect(claimed).toMatchObject({ kind: 'claimed', start: 0, end: first.data.contentLength - 2 });
+  const again = await claimRange({ ref: hour.ref, claimId: 'hasOwnProperty', contentLength: second.data.contentLength, eTag: second.data.eTag }, io);
+  expect(again).toMatchObject({ kind: 'claimed', start: first.data.contentLength - 2, end: second.data.contentLength - 2 });
+  // Each claim read only its new bytes (and the 64 before the claimed end): no redelivery read of a prototype member.
+  expect(blobs.reads).toEqual([
+    [0, first.data.contentLength],
+    [first.data.contentLength - 2 - 64, second.data.contentLength],
+  ]);
 });
