@@ -3,7 +3,7 @@ import { blobName, type BlobRef } from './blobRef';
 import type { CheckpointDoc, CheckpointStore } from './checkpoints';
 import { ForwarderError } from './errors';
 import type { BlobSnapshot, FlowLogBlobs } from './flowLogBlobs';
-import { RecordFramer, type ByteRange, type FramedElement } from './framing';
+import { NOT_A_DOCUMENT, RecordFramer, type ByteRange, type FramedElement } from './framing';
 
 /**
  * Incremental claims (docs/contract.md "Delivery semantics"). Each claim takes the complete records between
@@ -161,8 +161,6 @@ interface FramedClaim {
   records: FramedElement[];
   malformed: MalformedSpan[];
 }
-
-export const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
 
 /**
  * Frames the bytes read from `from` (the claimed end). A commit of `contentLength` bytes ends its records at

@@ -1,6 +1,5 @@
 import type { ShapingConfig } from './config';
-import { NOT_A_DOCUMENT } from './claims';
-import { RecordFramer, type FramedElement } from './framing';
+import { NOT_A_DOCUMENT, RecordFramer, type FramedElement } from './framing';
 import { FlowLogShaper, type DeadLetterItem, type ShapeStats } from './shaping';
 import { tupleIdPrefix } from './tupleJson';
 

@@ -47,6 +47,9 @@ export interface FramedElement extends ByteRange {
   tupleSpans: TupleSpan[];
 }
 
+/** The dead-letter reason for bytes that do not start like `{"records":[`. */
+export const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
+
 /** Where a byte range begins: at offset 0 of the document, or just after a claimed record. */
 export type FrameStart = 'document' | 'afterRecord';
 
