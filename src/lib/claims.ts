@@ -164,24 +164,38 @@ interface FramedClaim {
 
 /**
  * Frames the bytes read from `from` (the claimed end). A commit of `contentLength` bytes ends its records at
- * `contentLength - 2`, before its `]}`: nothing past that is claimed. Where that end is certain (the blob
- * read is that commit: same eTag; or the read reached the blob's own end), a record still open there is
- * broken, and its bytes and the records after it are claimed too. Otherwise only whole records are: an
- * event can be late, from before the blob was written again, and its size then says nothing about this blob.
+ * `contentLength - 2`, before its `]}`: nothing past that is claimed. Broken records followed by whole ones
+ * are settled either way. Where that end is certain (the blob read is that commit: same eTag; or the read
+ * reached the blob's own end), a record still open there is broken too and set aside. Otherwise it stays
+ * unclaimed: an event can be late, from before the blob was written again, and its size then says nothing
+ * about this blob.
  * Returns undefined if `from` is not a record boundary of this blob (so it was replaced).
  */
 function frameNew(snapshot: BlobSnapshot, from: number, request: ClaimRequest): FramedClaim | undefined {
   const readEnd = from + snapshot.bytes.length;
   const atBlobEnd = readEnd >= snapshot.blobSize && request.contentLength >= snapshot.blobSize;
   const certain = atBlobEnd || (request.eTag !== undefined && sameETag(request.eTag, snapshot.etag));
-  const recordsEnd = Math.min(readEnd, (atBlobEnd ? snapshot.blobSize : request.contentLength) - 2);
-  const framer = new RecordFramer(from, from === 0 ? 'document' : 'afterRecord');
-  const records = framer.push(snapshot.bytes.subarray(0, Math.max(0, recordsEnd - from)));
+  const framer = new RecordFramer(from, from === 0 ? 'document' : 'afterRecord', { closingInRange: false });
+  const records = framer.push(snapshot.bytes.subarray(0, Math.max(0, recordsEnd(snapshot, from, atBlobEnd ? snapshot.blobSize : request.contentLength) - from)));
   const summary = framer.summary();
   if (summary.mismatch === 'notRecordBoundary') return undefined;
   if (summary.mismatch === 'notFlowLogDocument') return wholeRangeMalformed(snapshot, from, NOT_A_DOCUMENT);
-  if (certain) records.push(...framer.finish());
+  records.push(...(certain ? framer.finish() : framer.settle()));
   return { end: framer.summary().end, records, malformed: [] };
+}
+
+/**
+ * Where the records of a document of `length` bytes end: before its closing `]}` (Network Watcher writes it
+ * as the last two bytes; other writers may put whitespace around it).
+ */
+function recordsEnd(snapshot: BlobSnapshot, from: number, length: number): number {
+  const readEnd = from + snapshot.bytes.length;
+  if (readEnd >= length) {
+    const tail = snapshot.bytes.toString('latin1', Math.max(0, length - from - 64), length - from);
+    const closing = /\]\s*\}\s*$/.exec(tail);
+    if (closing) return length - (tail.length - closing.index);
+  }
+  return Math.min(readEnd, length - 2);
 }
 
 /** ETags compare without their quotes (Event Grid and the Blob API quote them differently). */
@@ -196,7 +210,7 @@ function wholeRangeMalformed(snapshot: BlobSnapshot, from: number, reason: strin
 
 /** Re-frames a range claimed earlier, which ends exactly on a record boundary, the way it was framed then. */
 function frameClaimed(bytes: Buffer, start: number): { records: FramedElement[]; malformed: MalformedSpan[] } {
-  const framer = new RecordFramer(start, start === 0 ? 'document' : 'afterRecord');
+  const framer = new RecordFramer(start, start === 0 ? 'document' : 'afterRecord', { closingInRange: false });
   const records = framer.push(bytes);
   if (framer.summary().mismatch) return { records: [], malformed: [{ element: { start, end: start + bytes.length, bytes }, reason: NOT_A_DOCUMENT }] };
   return { records: [...records, ...framer.finish()], malformed: [] };

@@ -1,5 +1,5 @@
 import type { ShapingConfig } from './config';
-import { NOT_A_DOCUMENT, RecordFramer, type FramedElement } from './framing';
+import { NOT_A_DOCUMENT, RecordFramer, type FramedElement, type FramerOptions } from './framing';
 import { FlowLogShaper, type DeadLetterItem, type ShapeStats } from './shaping';
 import { tupleIdPrefix } from './tupleJson';
 
@@ -14,6 +14,8 @@ export interface ConvertOptions {
   /** `<account>/<container>/<blob path>` gives the function's tuple ids for that blob. */
   sourceId: string;
   onDeadLetter(item: DeadLetterItem): void;
+  /** The framer's limits, smaller in tests (see FramerOptions). */
+  limits?: FramerOptions['limits'];
 }
 
 
@@ -21,7 +23,7 @@ export interface ConvertOptions {
 export async function* convertStream(chunks: AsyncIterable<Buffer>, options: ConvertOptions): AsyncGenerator<string[], ShapeStats> {
   let bodies: string[] = [];
   const shaper = new FlowLogShaper({ config: options.config, idPrefix: tupleIdPrefix(options.sourceId), onBody: (body) => bodies.push(body), onDeadLetter: options.onDeadLetter });
-  const framer = new RecordFramer(0, 'document');
+  const framer = new RecordFramer(0, 'document', { closingInRange: false, settleWhileOpen: true, ...(options.limits ? { limits: options.limits } : {}) });
   // The input's last bytes are held back: at the end, the document's closing `]}` is not fed, so records
   // end where the function's claims end them (before `]}`) and a record cut short there is framed alike.
   let held = Buffer.alloc(0);

@@ -10,13 +10,13 @@ import type { TupleFormat } from './tuples';
  * Network Watcher appends `,{record}` blocks before the closing `]}`, so a byte range that starts at the end
  * of a claimed record starts with `,` (more records) or `]` (none yet). The framer tracks only JSON string
  * state and which brackets are open, so braces, quotes and escapes inside strings cannot confuse it. It is
- * incremental: feed chunks as they arrive and memory stays bounded by the largest record (or, in a broken
- * stretch, by MAX_BROKEN_BYTES).
+ * incremental: feed chunks as they arrive; memory stays bounded by the largest record.
  *
- * A record cut short (a bracket closed by the wrong kind, or never closed) is broken: the framer
- * resynchronises at the first following `,{` whose element is a whole flow-log record, hands the broken
- * bytes on as one malformed element (they fail parsing and are dead-lettered), and frames on from there,
- * so one broken record does not take the good ones after it down with it.
+ * A record cut short (a bracket closed by the wrong kind, or one never closed) is broken. Its end is
+ * decided by `settle()` or `finish()`: the next `,{"time"...` whose element is a whole flow-log record starts
+ * the records again, and the broken bytes before it become one malformed element (parsing then fails and
+ * they are dead-lettered). Records begin with their time in every Network Watcher format, which keeps the
+ * search to record starts. The decision depends only on the bytes, never on how they were chunked.
  *
  * Fast path: most of a record's bytes are its `"flowTuples":[...]` arrays. When one follows the tuple
  * grammar, the grammar's validator reads through it in place and the framer notes it as a validated tuple
@@ -53,6 +53,22 @@ export const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
 /** Where a byte range begins: at offset 0 of the document, or just after a claimed record. */
 export type FrameStart = 'document' | 'afterRecord';
 
+export interface FramerOptions {
+  /**
+   * A top-level `]` closes the records array (whole documents). Claimed ranges and convert stop before the
+   * document's closing `]}`, so there a `]` between records is malformed input, not the end.
+   */
+  closingInRange: boolean;
+  /**
+   * push() settles a long open element as it grows, setting aside a long broken stretch in pieces to bound
+   * memory (streams of any length: convert). Off for claims, whose end must be a record boundary, and for
+   * probes, which look at one element only.
+   */
+  settleWhileOpen?: boolean;
+  /** MAX_RECORD_BYTES and SETTLE_STEP_BYTES, smaller in tests. */
+  limits?: { maxRecordBytes: number; settleStepBytes: number };
+}
+
 export interface FrameSummary {
   /** Offset just after the last complete element (or the range start if there was none). */
   end: number;
@@ -66,6 +82,18 @@ export interface FrameSummary {
 
 const HEADER_TOKENS = ['{', '"records"', ':', '['];
 const TUPLES_KEY = 'flowTuples';
+/** What starts a record: `,` `{` `"time"` with any whitespace between. */
+const RECORD_START = /^,\s*\{\s*"time"/;
+/** Longest prefix that RECORD_START needs to see before it can say no (generous for whitespace). */
+const RECORD_START_BYTES = 64;
+/**
+ * Larger than any Network Watcher record (a minute of one NIC's flows). An element still open after this
+ * many bytes is no record; a broken stretch without a record start is set aside in pieces of this size, at
+ * fixed offsets from its start so that chunking does not change them. Memory stays bounded either way.
+ */
+const MAX_RECORD_BYTES = 64 << 20;
+/** While an element stays open, what it holds is looked at again each time it grows by this much. */
+const SETTLE_STEP_BYTES = 16 << 20;
 
 const HEADER = 0;
 const BEFORE_FIRST = 1; // after `[`, before the first element
@@ -74,7 +102,7 @@ const EXPECT_ELEMENT = 3; // after `,`
 const IN_ELEMENT = 4;
 const CLOSED = 5;
 const MISMATCH = 6;
-const BROKEN = 7; // an element cut short: its end is unknown until a resynchronisation point is found
+const BROKEN = 7; // an element cut short: its end is decided by settle() or finish()
 
 function isWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
@@ -99,72 +127,55 @@ export class RecordFramer {
   /** Network Watcher blobs hold one format: try the last one seen first. */
   private formats: readonly TupleFormat[] = TUPLE_FORMATS;
   private mismatchKind: FrameSummary['mismatch'];
-  /** While broken: where in the pending bytes the search for a resynchronisation point goes on. */
-  private resyncFrom = 1;
+  /** In the open element's bytes: where the search for a record start goes on. */
+  private searchFrom = 1;
+  private readonly maxRecordBytes: number;
+  private readonly settleStepBytes: number;
+  /** How large the open element may grow before push() settles what it can. */
+  private settleAt: number;
 
-  /** `resync: false` for probes, which only look at one element. */
   constructor(
     private readonly baseOffset: number,
     start: FrameStart,
-    private readonly options: { resync: boolean } = { resync: true },
+    private readonly options: FramerOptions = { closingInRange: true },
   ) {
     this.state = start === 'document' ? HEADER : AFTER_ELEMENT;
     this.offset = baseOffset;
     this.lastEnd = baseOffset;
+    this.maxRecordBytes = options.limits?.maxRecordBytes ?? MAX_RECORD_BYTES;
+    this.settleStepBytes = options.limits?.settleStepBytes ?? SETTLE_STEP_BYTES;
+    this.settleAt = this.settleStepBytes;
   }
 
   /**
-   * Feeds the next bytes of the range; returns the elements completed in them, in order (after the first
-   * `stopAfter` elements, if given: probes need one).
+   * Feeds the next bytes of the range; returns the elements completed in them, in order (only the first
+   * `stopAfter`, if given: a probe needs one).
    */
   push(chunk: Buffer, stopAfter = Infinity): FramedElement[] {
-    const elements: FramedElement[] = [];
-    const chunkOffset = this.offset;
-    const ascii = isAscii(chunk);
-    const length = chunk.length;
-    let i = 0;
-    let strictBoundary = this.offset === this.baseOffset && this.state === AFTER_ELEMENT;
-    while (i < length && this.state !== CLOSED && this.state !== MISMATCH && this.state !== BROKEN) {
-      if (this.state === IN_ELEMENT) {
-        i = this.scanElement(chunk, ascii, i, chunkOffset, elements);
-        if (elements.length >= stopAfter) return elements;
-        continue;
-      }
-      const code = chunk[i] as number;
-      if (isWhitespace(code) && !(this.state === HEADER && this.headerPos > 0)) {
-        i++;
-        continue;
-      }
-      switch (this.state) {
-        case HEADER:
-          i = this.matchHeader(code, i);
-          break;
-        case AFTER_ELEMENT:
-          if (code === COMMA) this.state = EXPECT_ELEMENT;
-          else if (code === CLOSE_BRACKET) this.state = CLOSED;
-          else if (strictBoundary) this.fail('notRecordBoundary');
-          else this.beginElement(chunkOffset + i); // a missing comma: keep the bytes, let parsing judge them
-          strictBoundary = false;
-          if (this.state !== IN_ELEMENT) i++;
-          break;
-        case BEFORE_FIRST:
-        case EXPECT_ELEMENT:
-          if (code === CLOSE_BRACKET) {
-            this.state = CLOSED;
-            i++;
-          } else {
-            this.beginElement(chunkOffset + i);
-          }
-          break;
-      }
+    const elements = this.scan(chunk, stopAfter);
+    if (this.options.settleWhileOpen === true && (this.state === IN_ELEMENT || this.state === BROKEN) && this.pendingLength() >= this.settleAt) {
+      this.settleAt = this.pendingLength() + this.settleStepBytes;
+      elements.push(...this.recover(false, true));
     }
-    if (this.state === IN_ELEMENT || this.state === BROKEN) {
-      this.pending.push(chunk.subarray(Math.max(0, this.elementStart - chunkOffset)));
-      this.pendingAscii &&= ascii;
-    }
-    this.offset = chunkOffset + length;
-    if (this.state === BROKEN && this.options.resync) elements.push(...this.resync(false));
     return elements;
+  }
+
+  /**
+   * Decides what the bytes fed so far can decide about a broken or open element: the broken bytes up to the
+   * next whole record are one malformed element, and framing goes on from that record. An element still
+   * open at the end of the bytes stays open (a later push may complete it).
+   */
+  settle(): FramedElement[] {
+    return this.recover(false, false);
+  }
+
+  /**
+   * The range ends here, on a record boundary (a claimed range, a commit's records, the end of a document):
+   * an element still open never closes. Returns what the open bytes hold: malformed parts and the records
+   * found after them.
+   */
+  finish(): FramedElement[] {
+    return this.recover(true, false);
   }
 
   isBroken(): boolean {
@@ -186,120 +197,60 @@ export class RecordFramer {
     };
   }
 
-  /**
-   * The range ends here, on a record boundary (a claimed range, a commit's records, the end of a document):
-   * an element still open never closes. Returns what the open bytes hold: malformed parts and the records
-   * found after them.
-   */
-  finish(): FramedElement[] {
-    const out: FramedElement[] = [];
-    while (this.state === IN_ELEMENT || this.state === BROKEN) {
-      this.state = BROKEN;
-      const recovered = this.resync(true);
-      if (recovered.length > 0) {
-        out.push(...recovered);
+  private scan(chunk: Buffer, stopAfter: number): FramedElement[] {
+    const elements: FramedElement[] = [];
+    const chunkOffset = this.offset;
+    const ascii = isAscii(chunk);
+    const length = chunk.length;
+    let i = 0;
+    let strictBoundary = this.offset === this.baseOffset && this.state === AFTER_ELEMENT;
+    const closes = this.options.closingInRange;
+    while (i < length && this.state !== CLOSED && this.state !== MISMATCH && this.state !== BROKEN) {
+      if (this.state === IN_ELEMENT) {
+        i = this.scanElement(chunk, ascii, i, chunkOffset, elements);
+        if (elements.length >= stopAfter) return elements;
         continue;
       }
-      const bytes = this.pendingBytes();
-      this.pending = [];
-      this.state = AFTER_ELEMENT;
-      const malformed = trimmedElement(this.elementStart, bytes);
-      if (malformed) {
-        this.lastEnd = malformed.end;
-        out.push(malformed);
+      const code = chunk[i] as number;
+      if (isWhitespace(code) && !(this.state === HEADER && this.headerPos > 0)) {
+        i++;
+        continue;
+      }
+      switch (this.state) {
+        case HEADER:
+          i = this.matchHeader(code, i);
+          break;
+        case AFTER_ELEMENT:
+          if (code === COMMA) this.state = EXPECT_ELEMENT;
+          else if (code === CLOSE_BRACKET && closes) this.state = CLOSED;
+          else if (strictBoundary) this.fail('notRecordBoundary');
+          else this.beginElement(chunkOffset + i); // a missing comma, or a stray `]`: let parsing judge the bytes
+          strictBoundary = false;
+          if (this.state !== IN_ELEMENT) i++;
+          break;
+        case BEFORE_FIRST:
+        case EXPECT_ELEMENT:
+          if (code === CLOSE_BRACKET && closes) {
+            this.state = CLOSED;
+            i++;
+          } else {
+            this.beginElement(chunkOffset + i);
+          }
+          break;
       }
     }
-    return out;
-  }
-
-  /**
-   * Looks for the first `,{` in the broken bytes whose element is a whole flow-log record. Found: returns the
-   * broken bytes before it as one malformed element, then frames on from there. Not found yet: returns
-   * nothing and waits for more bytes (at the end of the range, `atEnd`, an incomplete element is no record).
-   */
-  private resync(atEnd: boolean): FramedElement[] {
-    const bytes = this.pendingBytes();
-    for (let comma = bytes.indexOf(COMMA, this.resyncFrom); comma !== -1; comma = bytes.indexOf(COMMA, comma + 1)) {
-      let next = comma + 1;
-      while (next < bytes.length && isWhitespace(bytes[next] as number)) next++;
-      if (next === bytes.length && !atEnd) {
-        this.resyncFrom = comma;
-        return this.setAsideScanned();
-      }
-      if (bytes[next] !== OPEN_BRACE) continue;
-      const verdict = nextElementIsRecord(bytes.subarray(comma));
-      if (verdict === 'needMoreBytes' && !atEnd) {
-        this.resyncFrom = comma;
-        return this.setAsideScanned();
-      }
-      if (verdict !== 'record') continue;
-      const out: FramedElement[] = [];
-      const malformed = trimmedElement(this.elementStart, bytes.subarray(0, comma));
-      if (malformed) out.push(malformed);
-      this.lastEnd = malformed?.end ?? this.elementStart;
-      this.pending = [];
-      this.state = AFTER_ELEMENT;
-      this.offset = this.elementStart + comma;
-      out.push(...this.push(bytes.subarray(comma)));
-      return out;
+    if (this.state === IN_ELEMENT || this.state === BROKEN) {
+      this.pending.push(chunk.subarray(Math.max(0, this.elementStart - chunkOffset)));
+      this.pendingAscii &&= ascii;
     }
-    this.resyncFrom = Math.max(1, bytes.length - 1);
-    return atEnd ? [] : this.setAsideScanned();
-  }
-
-  /**
-   * Keeps memory bounded while a long stretch stays broken: the bytes already searched without a
-   * resynchronisation point are handed on as a malformed element (a dead letter of their own).
-   */
-  private setAsideScanned(): FramedElement[] {
-    const bytes = this.pendingBytes();
-    if (bytes.length < MAX_BROKEN_BYTES) return [];
-    const cut = this.resyncFrom;
-    const malformed = trimmedElement(this.elementStart, bytes.subarray(0, cut));
-    this.pending = [bytes.subarray(cut)];
-    this.elementStart += cut;
-    this.resyncFrom = 0; // the kept bytes start at a candidate's comma
-    if (!malformed) return [];
-    this.lastEnd = malformed.end;
-    return [malformed];
-  }
-
-  private pendingBytes(): Buffer {
-    if (this.pending.length !== 1) this.pending = [Buffer.concat(this.pending)];
-    return this.pending[0] as Buffer;
-  }
-
-  private matchHeader(code: number, i: number): number {
-    const token = HEADER_TOKENS[this.headerToken] as string;
-    if (code !== token.charCodeAt(this.headerPos)) {
-      this.fail('notFlowLogDocument');
-      return i;
-    }
-    this.headerPos++;
-    if (this.headerPos === token.length) {
-      this.headerPos = 0;
-      this.headerToken++;
-      if (this.headerToken === HEADER_TOKENS.length) this.state = BEFORE_FIRST;
-    }
-    return i + 1;
-  }
-
-  private beginElement(absoluteStart: number): void {
-    this.state = IN_ELEMENT;
-    this.elementStart = absoluteStart;
-    this.resyncFrom = 1;
-    this.open = [];
-    this.inString = false;
-    this.escaped = false;
-    this.elementIsContainer = false;
-    this.pending = [];
-    this.pendingAscii = true;
-    this.spans = [];
+    this.offset = chunkOffset + length;
+    return elements;
   }
 
   /**
    * Scans element bytes from `i`. An object or array ends at its matching bracket; anything else (garbage)
-   * ends before the next top-level `,` or `]`, so it can be set aside without losing the records after it.
+   * ends before the next top-level `,` (or `]`, where that closes the array), so it can be set aside
+   * without losing the records after it.
    */
   private scanElement(chunk: Buffer, ascii: boolean, i: number, chunkOffset: number, out: FramedElement[]): number {
     const length = chunk.length;
@@ -342,7 +293,7 @@ export class RecordFramer {
             this.state = AFTER_ELEMENT;
             return i + 1;
           }
-        } else if (code === CLOSE_BRACKET) {
+        } else if (code === CLOSE_BRACKET && this.options.closingInRange) {
           this.completeElement(chunk, ascii, chunkOffset, i, out);
           this.state = CLOSED;
           return i + 1;
@@ -387,6 +338,117 @@ export class RecordFramer {
     out.push(whole ? element : reframed(element));
   }
 
+  /**
+   * Resolves the open element: at the first record start whose element is a whole record, the bytes before
+   * it are set aside and framing goes on from there (as often as the bytes allow: a loop, not recursion).
+   * At the end of the range (`atEnd`) an element still open is set aside whole.
+   */
+  private recover(atEnd: boolean, inPieces: boolean): FramedElement[] {
+    const out: FramedElement[] = [];
+    while (this.state === IN_ELEMENT || this.state === BROKEN) {
+      const bytes = this.pendingBytes();
+      if (bytes.length > this.maxRecordBytes) this.state = BROKEN; // too long to be a record
+      const at = this.findRecordStart(bytes, atEnd);
+      if (at === undefined) {
+        if (atEnd) {
+          this.setAside(bytes.length, out);
+          this.state = AFTER_ELEMENT;
+        } else if (inPieces) {
+          this.setAsidePieces(out);
+        }
+        break;
+      }
+      // A record starts at `at`: the bytes before it are set aside, framing goes on from there.
+      const start = this.elementStart + at;
+      this.setAside(at, out);
+      this.pending = [];
+      this.state = AFTER_ELEMENT;
+      this.offset = start;
+      out.push(...this.scan(bytes.subarray(at), Infinity));
+    }
+    return out;
+  }
+
+  /**
+   * The first record start from `searchFrom` whose element is a whole record. Undefined when there is none
+   * yet; without `atEnd`, the search waits at a record start whose element is not complete in these bytes.
+   */
+  private findRecordStart(bytes: Buffer, atEnd: boolean): number | undefined {
+    for (let comma = bytes.indexOf(COMMA, this.searchFrom); comma !== -1; comma = bytes.indexOf(COMMA, comma + 1)) {
+      const prefix = bytes.toString('latin1', comma, comma + RECORD_START_BYTES);
+      const verdict = RECORD_START.test(prefix) ? nextElementIsRecord(bytes.subarray(comma), this.maxRecordBytes) : mayBecomeRecordStart(prefix) ? 'needMoreBytes' : 'notRecord';
+      if (verdict === 'record') return comma;
+      if (verdict === 'needMoreBytes' && !atEnd) {
+        this.searchFrom = comma;
+        return undefined;
+      }
+    }
+    this.searchFrom = Math.max(1, bytes.length - RECORD_START_BYTES);
+    return undefined;
+  }
+
+  /** Hands on `bytes[0, at)` of the open element as one malformed element; what is left of it starts at `at`. */
+  private setAside(at: number, out: FramedElement[]): void {
+    const bytes = this.pendingBytes();
+    const malformed = trimmedElement(this.elementStart, bytes.subarray(0, at));
+    if (malformed) {
+      out.push(malformed);
+      this.lastEnd = malformed.end;
+    }
+    this.elementStart += at;
+    this.pending = [bytes.subarray(at)];
+    this.searchFrom = 0;
+    this.settleAt = this.settleStepBytes;
+  }
+
+  /** A broken stretch with no record start in its first pieces: those pieces are set aside. */
+  private setAsidePieces(out: FramedElement[]): void {
+    const piece = this.maxRecordBytes;
+    while (this.state === BROKEN && this.searchFrom >= piece + RECORD_START_BYTES) {
+      // The rest is still the broken stretch: it stays BROKEN.
+      const searched = this.searchFrom;
+      this.setAside(piece, out);
+      this.searchFrom = searched - piece;
+    }
+  }
+
+  private pendingLength(): number {
+    return this.pending.reduce((sum, bytes) => sum + bytes.length, 0);
+  }
+
+  private pendingBytes(): Buffer {
+    if (this.pending.length !== 1) this.pending = [Buffer.concat(this.pending)];
+    return this.pending[0] as Buffer;
+  }
+
+  private matchHeader(code: number, i: number): number {
+    const token = HEADER_TOKENS[this.headerToken] as string;
+    if (code !== token.charCodeAt(this.headerPos)) {
+      this.fail('notFlowLogDocument');
+      return i;
+    }
+    this.headerPos++;
+    if (this.headerPos === token.length) {
+      this.headerPos = 0;
+      this.headerToken++;
+      if (this.headerToken === HEADER_TOKENS.length) this.state = BEFORE_FIRST;
+    }
+    return i + 1;
+  }
+
+  private beginElement(absoluteStart: number): void {
+    this.state = IN_ELEMENT;
+    this.elementStart = absoluteStart;
+    this.searchFrom = 1;
+    this.open = [];
+    this.inString = false;
+    this.escaped = false;
+    this.elementIsContainer = false;
+    this.pending = [];
+    this.pendingAscii = true;
+    this.spans = [];
+  }
+
   private fail(kind: NonNullable<FrameSummary['mismatch']>): void {
     this.state = MISMATCH;
     this.mismatchKind = kind;
@@ -395,7 +457,7 @@ export class RecordFramer {
 
 /** The element framed on its own (as if after a `,` in a records array), so its text and spans are whole. */
 function reframed(element: FramedElement): FramedElement {
-  const framer = new RecordFramer(element.start - 1, 'afterRecord');
+  const framer = new RecordFramer(element.start - 1, 'afterRecord', { closingInRange: false, settleWhileOpen: false });
   const [again] = framer.push(Buffer.concat([Buffer.from(','), element.bytes]));
   return again?.start === element.start && again.end === element.end ? { ...again, ascii: element.ascii } : element;
 }
@@ -407,18 +469,24 @@ export function frameRange(bytes: Buffer, baseOffset: number, start: FrameStart)
   return { elements, summary: framer.summary() };
 }
 
-/** Broken bytes held at most while searching on (beyond that, searched bytes are set aside). */
-const MAX_BROKEN_BYTES = 8 << 20;
-
 /**
- * Whether the element after this `,` is a whole flow-log record (not, say, an inner flow object of a broken
- * record), or whether its end is not in these bytes yet.
+ * Whether the element after this `,` is a whole flow-log record, or whether its end is not in these bytes
+ * yet. An element not complete within MAX_RECORD_BYTES is no record.
  */
-function nextElementIsRecord(bytes: Buffer): 'record' | 'notRecord' | 'needMoreBytes' {
-  const probe = new RecordFramer(0, 'afterRecord', { resync: false });
-  const [element] = probe.push(bytes, 1);
-  if (!element) return probe.summary().incompleteFrom !== undefined && !probe.isBroken() ? 'needMoreBytes' : 'notRecord';
+function nextElementIsRecord(bytes: Buffer, maxRecordBytes: number): 'record' | 'notRecord' | 'needMoreBytes' {
+  const window = bytes.subarray(0, maxRecordBytes);
+  const probe = new RecordFramer(0, 'afterRecord', { closingInRange: false, settleWhileOpen: false });
+  const [element] = probe.push(window, 1);
+  if (!element) return probe.summary().incompleteFrom !== undefined && !probe.isBroken() && window.length === bytes.length ? 'needMoreBytes' : 'notRecord';
   return typeof parseRecord(element.bytes) === 'object' ? 'record' : 'notRecord';
+}
+
+/** Whether these bytes, cut short, could still grow into a record start: `,`, `{` and a prefix of `"time"`. */
+function mayBecomeRecordStart(prefix: string): boolean {
+  if (prefix.length >= RECORD_START_BYTES) return false;
+  const match = /^,\s*(\{\s*)?([^]*)$/.exec(prefix);
+  if (!match) return false;
+  return match[1] === undefined ? match[2] === '' : '"time"'.startsWith(match[2] ?? '');
 }
 
 function trimmedElement(start: number, bytes: Buffer): FramedElement | undefined {
