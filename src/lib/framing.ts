@@ -60,9 +60,9 @@ export interface FramerOptions {
    */
   closingInRange: boolean;
   /**
-   * push() settles a long open element as it grows, setting aside a long broken stretch in pieces to bound
-   * memory (streams of any length: convert). Off for claims, whose end must be a record boundary, and for
-   * probes, which look at one element only.
+   * push() settles a long open element as it grows, setting aside the pieces of a long broken stretch as soon
+   * as no record can start in them, to bound memory (streams of any length: convert). Off for claims, whose
+   * end must be a record boundary, and for probes, which look at one element only.
    */
   settleWhileOpen?: boolean;
   /** MAX_RECORD_BYTES and SETTLE_STEP_BYTES, smaller in tests. */
@@ -82,14 +82,15 @@ export interface FrameSummary {
 
 const HEADER_TOKENS = ['{', '"records"', ':', '['];
 const TUPLES_KEY = 'flowTuples';
-/** What starts a record: `,` `{` `"time"` with any whitespace between. */
-const RECORD_START = /^,\s*\{\s*"time"/;
+/** What starts a record: `,` `{` `"time"` with JSON whitespace between. */
+const RECORD_START = /^,[ \t\n\r]*\{[ \t\n\r]*"time"/;
+const TIME_KEY = Buffer.from('"time"');
 /** Longest prefix that RECORD_START needs to see before it can say no (generous for whitespace). */
 const RECORD_START_BYTES = 64;
 /**
  * Larger than any Network Watcher record (a minute of one NIC's flows). An element still open after this
- * many bytes is no record; a broken stretch without a record start is set aside in pieces of this size, at
- * fixed offsets from its start so that chunking does not change them. Memory stays bounded either way.
+ * many bytes is no record; a broken stretch is set aside in pieces of at most this size, at fixed offsets
+ * from its start, so that neither chunking nor settling changes them, and dead letters stay bounded.
  */
 const MAX_RECORD_BYTES = 64 << 20;
 /** While an element stays open, what it holds is looked at again each time it grows by this much. */
@@ -200,14 +201,13 @@ export class RecordFramer {
   private scan(chunk: Buffer, stopAfter: number): FramedElement[] {
     const elements: FramedElement[] = [];
     const chunkOffset = this.offset;
-    const ascii = isAscii(chunk);
     const length = chunk.length;
     let i = 0;
     let strictBoundary = this.offset === this.baseOffset && this.state === AFTER_ELEMENT;
     const closes = this.options.closingInRange;
     while (i < length && this.state !== CLOSED && this.state !== MISMATCH && this.state !== BROKEN) {
       if (this.state === IN_ELEMENT) {
-        i = this.scanElement(chunk, ascii, i, chunkOffset, elements);
+        i = this.scanElement(chunk, i, chunkOffset, elements);
         if (elements.length >= stopAfter) return elements;
         continue;
       }
@@ -240,8 +240,9 @@ export class RecordFramer {
       }
     }
     if (this.state === IN_ELEMENT || this.state === BROKEN) {
-      this.pending.push(chunk.subarray(Math.max(0, this.elementStart - chunkOffset)));
-      this.pendingAscii &&= ascii;
+      const tail = chunk.subarray(Math.max(0, this.elementStart - chunkOffset));
+      this.pending.push(tail);
+      this.pendingAscii &&= isAscii(tail);
     }
     this.offset = chunkOffset + length;
     return elements;
@@ -252,7 +253,7 @@ export class RecordFramer {
    * ends before the next top-level `,` (or `]`, where that closes the array), so it can be set aside
    * without losing the records after it.
    */
-  private scanElement(chunk: Buffer, ascii: boolean, i: number, chunkOffset: number, out: FramedElement[]): number {
+  private scanElement(chunk: Buffer, i: number, chunkOffset: number, out: FramedElement[]): number {
     const length = chunk.length;
     if (chunkOffset + i === this.elementStart) {
       const first = chunk[i];
@@ -289,17 +290,17 @@ export class RecordFramer {
             return length;
           }
           if (open.length === 0 && this.elementIsContainer) {
-            this.completeElement(chunk, ascii, chunkOffset, i + 1, out);
+            this.completeElement(chunk, chunkOffset, i + 1, out);
             this.state = AFTER_ELEMENT;
             return i + 1;
           }
         } else if (code === CLOSE_BRACKET && this.options.closingInRange) {
-          this.completeElement(chunk, ascii, chunkOffset, i, out);
+          this.completeElement(chunk, chunkOffset, i, out);
           this.state = CLOSED;
           return i + 1;
         }
       } else if (code === COMMA && open.length === 0) {
-        this.completeElement(chunk, ascii, chunkOffset, i, out);
+        this.completeElement(chunk, chunkOffset, i, out);
         this.state = EXPECT_ELEMENT;
         return i + 1;
       }
@@ -322,13 +323,13 @@ export class RecordFramer {
   }
 
   /** Emits the element ending at `chunk[endIndex]` (exclusive), trimming trailing whitespace. */
-  private completeElement(chunk: Buffer, ascii: boolean, chunkOffset: number, endIndex: number, out: FramedElement[]): void {
-    const startIndex = Math.max(0, this.elementStart - chunkOffset);
-    let trimmed = endIndex;
-    while (trimmed > startIndex && isWhitespace(chunk[trimmed - 1] as number)) trimmed--;
+  private completeElement(chunk: Buffer, chunkOffset: number, endIndex: number, out: FramedElement[]): void {
     const whole = this.pending.length === 0;
-    const bytes = whole ? chunk.subarray(startIndex, trimmed) : Buffer.concat([...this.pending, chunk.subarray(0, trimmed)]);
-    const elementAscii = whole ? ascii : this.pendingAscii && isAscii(chunk.subarray(0, trimmed));
+    const untrimmed = whole ? chunk.subarray(Math.max(0, this.elementStart - chunkOffset), endIndex) : Buffer.concat([...this.pending, chunk.subarray(0, endIndex)]);
+    let length = untrimmed.length;
+    while (length > 0 && isWhitespace(untrimmed[length - 1] as number)) length--;
+    const bytes = untrimmed.subarray(0, length);
+    const elementAscii = whole ? isAscii(bytes) : this.pendingAscii && isAscii(chunk.subarray(0, endIndex));
     this.pending = [];
     const end = this.elementStart + bytes.length;
     this.lastEnd = end;
@@ -359,14 +360,36 @@ export class RecordFramer {
         break;
       }
       // A record starts at `at`: the bytes before it are set aside, framing goes on from there.
-      const start = this.elementStart + at;
-      this.setAside(at, out);
-      this.pending = [];
-      this.state = AFTER_ELEMENT;
-      this.offset = start;
-      out.push(...this.scan(bytes.subarray(at), Infinity));
+      this.cutAt(at, out);
+      this.scanRecovering(bytes.subarray(at), out);
     }
     return out;
+  }
+
+  /** Sets aside the open element's bytes before `at` (relative to its start); framing goes on from `at`. */
+  private cutAt(at: number, out: FramedElement[]): void {
+    const start = this.elementStart + at;
+    this.setAside(at, out);
+    this.pending = [];
+    this.state = AFTER_ELEMENT;
+    this.offset = start;
+  }
+
+  /**
+   * Frames the bytes after a cut, in segments that end at record starts. An element still open at a record
+   * start whose element is a whole record is cut there at once, so that a run of broken records costs one
+   * pass over the bytes rather than one per broken record.
+   */
+  private scanRecovering(rest: Buffer, out: FramedElement[]): void {
+    let from = 0;
+    while (from < rest.length) {
+      const next = nextRecordStart(rest, from + 1);
+      const to = next === -1 ? rest.length : next;
+      out.push(...this.scan(rest.subarray(from, to), Infinity));
+      from = to;
+      if (next === -1 || (this.state !== IN_ELEMENT && this.state !== BROKEN)) continue;
+      if (nextElementIsRecord(rest.subarray(next), this.maxRecordBytes) === 'record') this.cutAt(this.offset - this.elementStart, out);
+    }
   }
 
   /**
@@ -390,10 +413,13 @@ export class RecordFramer {
   /** Hands on `bytes[0, at)` of the open element as one malformed element; what is left of it starts at `at`. */
   private setAside(at: number, out: FramedElement[]): void {
     const bytes = this.pendingBytes();
-    const malformed = trimmedElement(this.elementStart, bytes.subarray(0, at));
-    if (malformed) {
-      out.push(malformed);
-      this.lastEnd = malformed.end;
+    // In pieces of at most MAX_RECORD_BYTES from the stretch's start, whatever the chunks and the mode.
+    for (let from = 0; from < at; from += this.maxRecordBytes) {
+      const malformed = trimmedElement(this.elementStart + from, bytes.subarray(from, Math.min(at, from + this.maxRecordBytes)));
+      if (malformed) {
+        out.push(malformed);
+        this.lastEnd = malformed.end;
+      }
     }
     this.elementStart += at;
     this.pending = [bytes.subarray(at)];
@@ -481,10 +507,19 @@ function nextElementIsRecord(bytes: Buffer, maxRecordBytes: number): 'record' | 
   return typeof parseRecord(element.bytes) === 'object' ? 'record' : 'notRecord';
 }
 
+/** The index of the `,` of the first record start (RECORD_START) at or after `from`, or -1. */
+function nextRecordStart(bytes: Buffer, from: number): number {
+  for (let key = bytes.indexOf(TIME_KEY, from); key !== -1; key = bytes.indexOf(TIME_KEY, key + 1)) {
+    const comma = bytes.lastIndexOf(COMMA, key);
+    if (comma >= from && RECORD_START.test(bytes.toString('latin1', comma, comma + RECORD_START_BYTES))) return comma;
+  }
+  return -1;
+}
+
 /** Whether these bytes, cut short, could still grow into a record start: `,`, `{` and a prefix of `"time"`. */
 function mayBecomeRecordStart(prefix: string): boolean {
   if (prefix.length >= RECORD_START_BYTES) return false;
-  const match = /^,\s*(\{\s*)?([^]*)$/.exec(prefix);
+  const match = /^,[ \t\n\r]*(\{[ \t\n\r]*)?([^]*)$/.exec(prefix);
   if (!match) return false;
   return match[1] === undefined ? match[2] === '' : '"time"'.startsWith(match[2] ?? '');
 }

@@ -1,7 +1,7 @@
 import { blobName } from '../../src/lib/blobRef';
 import { appendCommit, runCli, truncated, writeFlowLogBlob } from '../support/cli';
 import { invoke, recordsOf } from '../support/hour';
-import { downloadBlob, useForwarderEnvironment } from '../support/storage';
+import { downloadBlob, listBlobNames, useForwarderEnvironment } from '../support/storage';
 
 /**
  * Torn (malformed) records, through convert and the function, which share src/lib's framing and claims:
@@ -38,5 +38,18 @@ describe('two torn records in one claim', () => {
     const blob = await writeFlowLogBlob(containers.flowLogs, { nic: 53, hour: HOUR, commits: 6, tuplesPerRecord: 3, recordAt: (minute, record) => (minute === 2 || minute === 4 ? truncated(record) : record) });
     const { bodies } = await invoke(blob.events.at(-1));
     expect(recordsOf(bodies)).toEqual([0, 1, 3, 5].map((i) => blob.records[i]));
+  });
+});
+
+describe('a torn record whose events arrive after the whole hour is written', () => {
+  it('each later record is forwarded by its own event, and the torn one is set aside once', async () => {
+    const blob = await writeFlowLogBlob(containers.flowLogs, { nic: 54, hour: HOUR, commits: 5, tuplesPerRecord: 3, recordAt: (minute, record) => (minute === 2 ? truncated(record) : record) });
+    const perEvent: string[][] = [];
+    for (const event of blob.events) perEvent.push(recordsOf((await invoke(event)).bodies));
+    // Event 2 cannot tell its torn record from one still being written; event 3 sees the next record start.
+    expect(perEvent).toEqual([[blob.records[0]], [blob.records[1]], [], [blob.records[3]], [blob.records[4]]]);
+    const deadLetters = await listBlobNames(containers.deadLetters);
+    expect(deadLetters).toHaveLength(1);
+    expect((await containers.deadLetters.getBlobClient(deadLetters[0] ?? '').downloadToBuffer()).toString()).toBe(blob.records[2]);
   });
 });

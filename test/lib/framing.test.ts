@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FlowLogGenerator } from '../../src/dev/flowLogGenerator';
-import { RecordFramer, frameRange, type FramedElement } from '../../src/lib/framing';
+import { RecordFramer, frameRange, type FramedElement, type FramerOptions } from '../../src/lib/framing';
+import { parseRecord } from '../../src/lib/records';
 
 const fixture = (name: string): Buffer => readFileSync(path.join(__dirname, '../../fixtures', name));
 const texts = (elements: FramedElement[]): string[] => elements.map((element) => element.bytes.toString());
@@ -139,5 +140,125 @@ describe('records cut short', () => {
 
   it('everything after a broken record is set aside when no whole record follows', () => {
     expect(texts(frameAll('{"records":[{"a":1},{"unclosed": [1, 2, "x', 5))).toEqual(['{"a":1}', '{"unclosed": [1, 2, "x']);
+  });
+});
+
+describe('framing any bytes: a fuzz of good, torn and wrong-bracket records, garbage and stray brackets', () => {
+  const generator = new FlowLogGenerator(9);
+  const nic = generator.nic('vnet', 3);
+  const claims = { closingInRange: false } as const;
+  const convertLike = { closingInRange: false, settleWhileOpen: true, limits: { maxRecordBytes: 8192, settleStepBytes: 2048 } } as const;
+
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** A claimed range (starting at a record boundary): its good records, and its bytes. */
+  function range(seed: number, parts: number, longJunk = false): { good: string[]; bytes: Buffer } {
+    const next = random(seed);
+    const good: string[] = [];
+    const pieces: string[] = [];
+    for (let i = 0; i < parts; i++) {
+      const record = generator.record(nic, new Date(Date.UTC(2026, 0, 1, 0, i % 60)), 1 + Math.floor(next() * 6));
+      const roll = next();
+      if (roll < 0.5) {
+        good.push(record);
+        pieces.push(record);
+      } else if (roll < 0.7) {
+        pieces.push(record.slice(0, 1 + Math.floor(next() * (record.length - 2)))); // torn anywhere, strings included
+      } else if (roll < 0.8) {
+        const closers = [...record.matchAll(/\}/g)].map((match) => match.index);
+        const at = closers[Math.floor(next() * closers.length)] ?? 0;
+        pieces.push(`${record.slice(0, at)}]${record.slice(at + 1)}`);
+      } else if (roll < 0.9) {
+        pieces.push(next() < 0.5 ? ']' : 'not json');
+      } else {
+        pieces.push(longJunk ? `{"junk":[${'[1,{"a":"b"}],'.repeat(2000)}0` : '{"nested":{"time":"x"}');
+      }
+    }
+    const whitespace = (): string => (next() < 0.2 ? ' \n' : '');
+    return { good, bytes: Buffer.from(pieces.map((piece) => `,${whitespace()}${piece}${whitespace()}`).join('')) };
+  }
+
+  function frame(bytes: Buffer, options: FramerOptions, chunkSizes: () => number, settleSometimes?: () => boolean): FramedElement[] {
+    const framer = new RecordFramer(1000, 'afterRecord', options);
+    const out: FramedElement[] = [];
+    for (let i = 0; i < bytes.length; ) {
+      const size = chunkSizes();
+      out.push(...framer.push(bytes.subarray(i, i + size)));
+      if (settleSometimes?.()) out.push(...framer.settle());
+      i += size;
+    }
+    return [...out, ...framer.finish()];
+  }
+
+  const shape = (elements: FramedElement[]): { start: number; end: number; text: string }[] => elements.map(({ start, end, bytes }) => ({ start, end, text: bytes.toString() }));
+
+  /** Elements in order, each exactly its bytes, with only whitespace and separators between them. */
+  function expectCoverage(bytes: Buffer, elements: FramedElement[], piecesMayTouch: boolean): void {
+    let at = 1000;
+    for (const element of elements) {
+      expect(bytes.subarray(element.start - 1000, element.end - 1000).equals(element.bytes)).toBe(true);
+      const gap = bytes.toString('latin1', at - 1000, element.start - 1000);
+      expect(gap).toMatch(piecesMayTouch ? /^[ \n]*(,[ \n]*)?$/ : /^[ \n]*,[ \n]*$/);
+      at = element.end;
+    }
+    expect(bytes.toString('latin1', at - 1000)).toMatch(/^[ \n]*$/);
+  }
+
+  const recordsIn = (elements: FramedElement[]): string[] => elements.filter((element) => typeof parseRecord(element.bytes) === 'object').map((element) => element.bytes.toString());
+
+  it('claims: every good record kept, every other byte set aside once, the same however chunked or settled', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const { good, bytes } = range(seed, 30);
+      const whole = frame(bytes, claims, () => bytes.length);
+      expectCoverage(bytes, whole, false);
+      expect(recordsIn(whole)).toEqual(good);
+      const next = random(seed * 31);
+      for (const maxChunk of [1, 64, 4096]) {
+        const chunked = frame(bytes, claims, () => 1 + Math.floor(next() * maxChunk), () => next() < 0.3);
+        expect(shape(chunked)).toEqual(shape(whole));
+      }
+    }
+  });
+
+  it('streams (convert): long broken stretches are set aside in pieces of at most the record limit, at the same offsets however chunked', () => {
+    let fullPieces = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const { good, bytes } = range(seed, 30, true);
+      const whole = frame(bytes, convertLike, () => bytes.length);
+      expectCoverage(bytes, whole, true);
+      expect(recordsIn(whole)).toEqual(good);
+      expect(Math.max(...whole.map((element) => element.bytes.length))).toBeLessThanOrEqual(8192);
+      fullPieces += whole.filter((element) => element.bytes.length === 8192).length;
+      const next = random(seed * 17);
+      for (const maxChunk of [100, 3000]) {
+        expect(shape(frame(bytes, convertLike, () => 1 + Math.floor(next() * maxChunk)))).toEqual(shape(whole));
+      }
+    }
+    expect(fullPieces).toBeGreaterThan(10);
+  });
+
+  it('a stray `]` between records of a claimed range is garbage of its own, not the end of the records', () => {
+    const [first, second] = [1, 2].map((minute) => generator.record(nic, new Date(Date.UTC(2026, 0, 1, 0, minute)), 2));
+    const framer = new RecordFramer(0, 'afterRecord', claims);
+    const elements = [...framer.push(Buffer.from(`,${first},],${second}`)), ...framer.finish()];
+    expect(texts(elements)).toEqual([first, ']', second]);
+    expect(framer.summary().closed).toBe(false);
+  });
+
+  it('thousands of broken records in a row frame in one pass, without deep recursion', () => {
+    const record = generator.record(nic, new Date(Date.UTC(2026, 0, 1)), 3);
+    const torn = record.slice(0, record.length >> 1);
+    const bytes = Buffer.from(`,${Array.from({ length: 3000 }, () => `${torn},${record}`).join(',')}`);
+    const elements = frame(bytes, claims, () => bytes.length);
+    expect(elements).toHaveLength(6000);
+    expect(recordsIn(elements)).toHaveLength(3000);
   });
 });
