@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './charCodes';
+import { Char } from './charCodes';
 import { parseRecord } from './records';
 import { TUPLE_FORMATS, readTupleArray } from './tupleGrammar';
 import type { TupleFormat } from './tuples';
@@ -221,8 +221,8 @@ export class RecordFramer {
           i = this.matchHeader(code, i);
           break;
         case AFTER_ELEMENT:
-          if (code === COMMA) this.state = EXPECT_ELEMENT;
-          else if (code === CLOSE_BRACKET && closes) this.state = CLOSED;
+          if (code === Char.COMMA) this.state = EXPECT_ELEMENT;
+          else if (code === Char.CLOSE_BRACKET && closes) this.state = CLOSED;
           else if (strictBoundary) this.fail('notRecordBoundary');
           else this.beginElement(chunkOffset + i); // a missing comma, or a stray `]`: let parsing judge the bytes
           strictBoundary = false;
@@ -230,7 +230,7 @@ export class RecordFramer {
           break;
         case BEFORE_FIRST:
         case EXPECT_ELEMENT:
-          if (code === CLOSE_BRACKET && closes) {
+          if (code === Char.CLOSE_BRACKET && closes) {
             this.state = CLOSED;
             i++;
           } else {
@@ -257,7 +257,7 @@ export class RecordFramer {
     const length = chunk.length;
     if (chunkOffset + i === this.elementStart) {
       const first = chunk[i];
-      this.elementIsContainer = first === OPEN_BRACE || first === OPEN_BRACKET;
+      this.elementIsContainer = first === Char.OPEN_BRACE || first === Char.OPEN_BRACKET;
     }
     const open = this.open;
     let inString = this.inString;
@@ -267,24 +267,24 @@ export class RecordFramer {
       const code = chunk[i] as number;
       if (inString) {
         if (escaped) escaped = false;
-        else if (code === BACKSLASH) escaped = true;
-        else if (code === QUOTE) {
+        else if (code === Char.BACKSLASH) escaped = true;
+        else if (code === Char.QUOTE) {
           inString = false;
-          if (i - stringStart === TUPLES_KEY.length + 1 && stringStart >= 0 && chunk[i + 1] === COLON && chunk[i + 2] === OPEN_BRACKET && chunk.toString('latin1', stringStart + 1, i) === TUPLES_KEY) {
+          if (i - stringStart === TUPLES_KEY.length + 1 && stringStart >= 0 && chunk[i + 1] === Char.COLON && chunk[i + 2] === Char.OPEN_BRACKET && chunk.toString('latin1', stringStart + 1, i) === TUPLES_KEY) {
             const after = this.skipTupleArray(chunk, i + 3, chunkOffset);
             if (after !== -1) i = after - 1;
           }
         }
         continue;
       }
-      if (code === QUOTE) {
+      if (code === Char.QUOTE) {
         inString = true;
         stringStart = i;
-      } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      } else if (code === Char.OPEN_BRACE || code === Char.OPEN_BRACKET) {
         open.push(code);
-      } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      } else if (code === Char.CLOSE_BRACE || code === Char.CLOSE_BRACKET) {
         if (open.length > 0) {
-          if (open.pop() !== (code === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET)) {
+          if (open.pop() !== (code === Char.CLOSE_BRACE ? Char.OPEN_BRACE : Char.OPEN_BRACKET)) {
             this.state = BROKEN;
             this.inString = false;
             return length;
@@ -294,12 +294,12 @@ export class RecordFramer {
             this.state = AFTER_ELEMENT;
             return i + 1;
           }
-        } else if (code === CLOSE_BRACKET && this.options.closingInRange) {
+        } else if (code === Char.CLOSE_BRACKET && this.options.closingInRange) {
           this.completeElement(chunk, chunkOffset, i, out);
           this.state = CLOSED;
           return i + 1;
         }
-      } else if (code === COMMA && open.length === 0) {
+      } else if (code === Char.COMMA && open.length === 0) {
         this.completeElement(chunk, chunkOffset, i, out);
         this.state = EXPECT_ELEMENT;
         return i + 1;
@@ -397,7 +397,7 @@ export class RecordFramer {
    * yet; without `atEnd`, the search waits at a record start whose element is not complete in these bytes.
    */
   private findRecordStart(bytes: Buffer, atEnd: boolean): number | undefined {
-    for (let comma = bytes.indexOf(COMMA, this.searchFrom); comma !== -1; comma = bytes.indexOf(COMMA, comma + 1)) {
+    for (let comma = bytes.indexOf(Char.COMMA, this.searchFrom); comma !== -1; comma = bytes.indexOf(Char.COMMA, comma + 1)) {
       const prefix = bytes.toString('latin1', comma, comma + RECORD_START_BYTES);
       const verdict = RECORD_START.test(prefix) ? nextElementIsRecord(bytes.subarray(comma), this.maxRecordBytes) : mayBecomeRecordStart(prefix) ? 'needMoreBytes' : 'notRecord';
       if (verdict === 'record') return comma;
@@ -510,7 +510,7 @@ function nextElementIsRecord(bytes: Buffer, maxRecordBytes: number): 'record' | 
 /** The index of the `,` of the first record start (RECORD_START) at or after `from`, or -1. */
 function nextRecordStart(bytes: Buffer, from: number): number {
   for (let key = bytes.indexOf(TIME_KEY, from); key !== -1; key = bytes.indexOf(TIME_KEY, key + 1)) {
-    const comma = bytes.lastIndexOf(COMMA, key);
+    const comma = bytes.lastIndexOf(Char.COMMA, key);
     if (comma >= from && RECORD_START.test(bytes.toString('latin1', comma, comma + RECORD_START_BYTES))) return comma;
   }
   return -1;

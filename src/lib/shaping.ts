@@ -6,8 +6,9 @@ import { createPacker, type Packer } from './packing';
 import { parseRecord, validateRecord, type FlowLogRecord } from './records';
 import { recordWith, splitRecord, type TuplePick } from './split';
 import { tupleGroups, type TupleGroup } from './tupleGroups';
-import { contextJson, tupleJson } from './tupleJson';
-import { tupleProblem, type TupleFormat } from './tuples';
+import { groupJson, idOpening, tupleJsonBound, writeTupleJson, type GroupJson } from './tupleJson';
+import { tupleProblem } from './tuples';
+import { Char } from './charCodes';
 
 /**
  * Turns framed records into event bodies (docs/contract.md "Event bodies"): records forwarded byte-for-byte
@@ -57,6 +58,8 @@ const marker = (index: number): string => `\u0000${MARKER_NONCE}:${index}`;
 export class FlowLogShaper {
   readonly stats: ShapeStats = { records: 0, tuples: 0, events: 0, bytesOut: 0, deadLetters: 0 };
   private readonly packer: Packer;
+  /** Where a tuple object is written when the body being filled has no room for it in place. */
+  private scratch = Buffer.alloc(0);
 
   constructor(private readonly options: ShaperOptions) {
     this.packer = createPacker(options.config.packing, options.config.maxEventBytes, (body, byteLength) => {
@@ -111,29 +114,40 @@ export class FlowLogShaper {
   }
 
   private addFastTuples(element: FramedElement, fast: FastRecord): void {
-    const idBase = `${this.options.idPrefix}-${element.start}-`;
+    const idOpen = idOpening(`${this.options.idPrefix}-${element.start}-`);
+    const bytes = element.bytes;
     let index = 0;
     for (const [k, group] of fast.groups.entries()) {
       const span = fast.spans[k] as TupleSpan;
       if (span.count === 0) continue;
-      const context = contextJson(group.context);
-      const extraBytes = Buffer.byteLength(context) - context.length;
+      const json = groupJson(group.context, group.format);
       // The array's content, `"t1","t2",...`: each tuple is read in place between its quotes.
-      const text = element.bytes.toString('latin1', span.start - element.start, span.end - element.start);
-      for (let from = 1; from < text.length; index++) {
-        const to = text.indexOf('"', from);
-        const json = tupleJson(idBase + index, text, group.format, context, from, to);
-        if (this.packer.add(json, json.length + extraBytes)) {
+      const end = span.end - element.start;
+      for (let from = span.start - element.start + 1; from < end; index++) {
+        const to = bytes.indexOf(Char.QUOTE, from);
+        if (this.packTuple(bytes, from, to, idOpen, index, json)) {
           this.stats.tuples++;
         } else {
-          // The tuple's JSON string, quotes included, is at a known place in the record.
-          const at = span.start - element.start + from - 1;
-          const range = { start: element.start + at, end: element.start + to - from + at + 2, bytes: element.bytes.subarray(at, at + to - from + 2) };
+          // The tuple's JSON string, quotes included.
+          const range = { start: element.start + from - 1, end: element.start + to + 1, bytes: bytes.subarray(from - 1, to + 1) };
           this.deadLetter(range, `tuple ${index} of the record at offset ${element.start}: ${this.tooLarge('tuple object')}`);
         }
         from = to + 3;
       }
     }
+  }
+
+  /** Packs the object of the tuple at `src[from, to)`, in place when the body has room; false if it never fits. */
+  private packTuple(src: Uint8Array, from: number, to: number, idOpen: Buffer, index: number, group: GroupJson): boolean {
+    const bound = tupleJsonBound(to - from, idOpen, group);
+    const at = this.packer.room(bound);
+    if (at !== -1) {
+      this.packer.commit(writeTupleJson(this.packer.buffer, at, src, from, to, idOpen, index, group), group.ascii);
+      return true;
+    }
+    if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafe(Math.max(bound, 2 * this.scratch.length));
+    const end = writeTupleJson(this.scratch, 0, src, from, to, idOpen, index, group);
+    return this.packer.add(this.scratch.subarray(0, end), end, group.ascii);
   }
 
   private addRecord(element: FramedElement, parsed: FlowLogRecord): void {
@@ -167,29 +181,19 @@ export class FlowLogShaper {
   }
 
   private addTuples(element: FramedElement, parsed: FlowLogRecord): void {
-    const idBase = `${this.options.idPrefix}-${element.start}-`;
+    const idOpen = idOpening(`${this.options.idPrefix}-${element.start}-`);
     let index = 0;
     let searchFrom = 0;
     for (const group of tupleGroups(parsed)) {
-      const context = contextJson(group.context);
-      const extraBytes = Buffer.byteLength(context) - context.length;
+      const json = groupJson(group.context, group.format);
       for (const text of group.tuples) {
         const problem = tupleProblem(text, group.format);
-        if (problem !== undefined) searchFrom = this.deadLetterTuple(element, text, searchFrom, index, problem);
-        else searchFrom = this.addTuple(element, idBase, text, group.format, context, extraBytes, index, searchFrom);
+        // A tuple that follows the grammar is ASCII: latin1 gives its bytes.
+        if (problem === undefined && this.packTuple(Buffer.from(text, 'latin1'), 0, text.length, idOpen, index, json)) this.stats.tuples++;
+        else searchFrom = this.deadLetterTuple(element, text, searchFrom, index, problem ?? this.tooLarge('tuple object'));
         index++;
       }
     }
-  }
-
-  /** Packs one valid tuple's object. `extraBytes`: what the context's non-ASCII characters add to its size. */
-  private addTuple(element: FramedElement, idBase: string, text: string, format: TupleFormat, context: string, extraBytes: number, index: number, searchFrom: number): number {
-    const json = tupleJson(idBase + index, text, format, context);
-    if (this.packer.add(json, json.length + extraBytes)) {
-      this.stats.tuples++;
-      return searchFrom;
-    }
-    return this.deadLetterTuple(element, text, searchFrom, index, this.tooLarge('tuple object'));
   }
 
   /** The record's well-formed tuples by group; malformed ones go to dead letters. */

@@ -1,12 +1,15 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { ZERO } from './charCodes';
+import { Char } from './charCodes';
 import type { TupleContext } from './tupleGroups';
 import { FLOW_STATES, PROTOCOL_NAMES, SECONDS_LIMIT, type TupleFormat } from './tuples';
 
 /**
- * Serialises flow tuples as the flat objects of docs/contract.md, fields in the contract's order.
- * Strings from the record go through JSON.stringify once per group; tuple fields follow the tuple grammar
- * (IP addresses, digits, fixed words), so they are written without escaping or parsing them into numbers.
+ * Writes flow tuples as the flat objects of docs/contract.md, fields in the contract's order, as UTF-8 bytes
+ * straight into an event body. Strings from the record go through JSON.stringify once per flow group; tuple
+ * fields follow the tuple grammar (IP addresses, digits, fixed letters), so they are copied byte by byte from
+ * the blob without escaping, decoding or parsing them into numbers. No string is made per tuple: at these
+ * volumes (a tuple object is ten times its tuple) building and joining strings costs more than the rest.
  */
 
 /** Deterministic per source blob (and its generation, when it was replaced): the same tuple always gets the same id. */
@@ -26,75 +29,210 @@ export function contextJson(context: TupleContext): string {
   );
 }
 
-/** A JSON number from grammar digits: only leading zeros need rewriting ("0443" is not JSON). */
-const number = (digits: string): string => (digits.length > 1 && digits.charCodeAt(0) === ZERO ? String(Number(digits)) : digits);
-const counter = (digits: string): string => (digits === '' ? 'null' : number(digits));
-const PROTOCOL_NAME_JSON: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(PROTOCOL_NAMES).map(([n, name]) => [n, `"${name}"`]));
-const FLOW_STATE_JSON: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(FLOW_STATES).map(([letter, state]) => [letter.charCodeAt(0), `"${state}"`]));
-const CODE_I = 0x49;
-const CODE_D = 0x44;
-const CODE_T = 0x54;
+/** What the tuple objects of one flow group share: the bytes from the end of `time` to the start of `srcIP`. */
+export interface GroupJson {
+  format: TupleFormat;
+  middle: Buffer;
+  /** The middle is ASCII (every other byte of a tuple object is). */
+  ascii: boolean;
+}
+
+export function groupJson(context: TupleContext, format: TupleFormat): GroupJson {
+  const middle = Buffer.from(`",${contextJson(context)},"srcIP":"`);
+  return { format, middle, ascii: isAscii(middle) };
+}
+
+/** `{"id":"<prefix>-<record offset>-`: how the objects of one record's tuples begin; the tuple's index follows. */
+export function idOpening(idBase: string): Buffer {
+  return Buffer.from(`{"id":"${idBase}`, 'latin1');
+}
+
+const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
+const TIME_KEY = latin1('","time":"');
+const DST_IP_KEY = latin1('","dstIP":"');
+const SRC_PORT_KEY = latin1('","srcPort":');
+const DST_PORT_KEY = latin1(',"dstPort":');
+const PACKETS_SENT_AFTER_ENCRYPTION = latin1('","packetsSent":');
+const COUNTER_KEYS = [latin1(',"bytesSent":'), latin1(',"packetsReceived":'), latin1(',"bytesReceived":')] as const;
+const NULL = latin1('null');
 
 /**
- * One tuple object, from the tuple at `text[from, to)`, which must follow the tuple grammar for `format`
- * (tupleGrammar.ts): fields are found by their commas and copied without checks, straight from the text of
- * a whole tuple array (no string per tuple first). Built with `+`: a rope, which the packer flattens
- * once, together with the rest of its body (see packing.ts).
+ * Larger than everything a tuple object holds besides its id opening, group middle and the bytes copied from
+ * the tuple: keys, the time, the cached protocol-to-encryption part, `null`s for empty counters.
  */
-export function tupleJson(id: string, text: string, format: TupleFormat, context: string, from = 0, to = text.length): string {
-  const c1 = text.indexOf(',', from);
-  const c2 = text.indexOf(',', c1 + 1);
-  const c3 = text.indexOf(',', c2 + 1);
-  const c4 = text.indexOf(',', c3 + 1);
-  const c5 = text.indexOf(',', c4 + 1);
-  const c6 = text.indexOf(',', c5 + 1);
-  const vnet = format === 'vnet';
-  // Fields 7 and 8 are one letter each: direction, then the VNet state or the NSG decision.
-  const direction = text.charCodeAt(c6 + 1);
-  const stateOrDecision = text.charCodeAt(c6 + 3);
-  const protocol = vnet ? number(text.slice(c5 + 1, c6)) : text.charCodeAt(c5 + 1) === CODE_T ? '6' : '17';
-  const state = vnet ? stateOrDecision : format === 'nsg2' ? text.charCodeAt(c6 + 5) : 0;
-  const encryptionEnd = vnet ? text.indexOf(',', c6 + 5) : -1;
-  let json =
-    '{"id":"' + id + '","time":"' + isoTime(text, from, c1) + '",' + context +
-    ',"srcIP":"' + text.slice(c1 + 1, c2) + '","dstIP":"' + text.slice(c2 + 1, c3) +
-    '","srcPort":' + number(text.slice(c3 + 1, c4)) + ',"dstPort":' + number(text.slice(c4 + 1, c5)) +
-    ',"protocol":' + protocol + ',"protocolName":' + (PROTOCOL_NAME_JSON[protocol] ?? 'null') +
-    (direction === CODE_I ? ',"direction":"inbound"' : ',"direction":"outbound"') +
-    (stateOrDecision === CODE_D ? ',"decision":"deny","flowState":' : ',"decision":"allow","flowState":') + (FLOW_STATE_JSON[state] ?? 'null') +
-    ',"encryption":' + (vnet ? '"' + text.slice(c6 + 5, encryptionEnd) + '"' : 'null');
-  if (format === 'nsg1') {
-    json += ',"packetsSent":null,"bytesSent":null,"packetsReceived":null,"bytesReceived":null}';
+const FIXED_BYTES_BOUND = 400;
+
+/** An upper bound of the size of the object of a `tupleLength`-byte tuple: room to write it in place. */
+export function tupleJsonBound(tupleLength: number, idOpen: Buffer, group: GroupJson): number {
+  return idOpen.length + group.middle.length + tupleLength + FIXED_BYTES_BOUND;
+}
+
+/**
+ * Writes the object of the tuple at `src[from, to)`, which must follow the tuple grammar for `group.format`
+ * (tupleGrammar.ts), at `out[at]`: fields are found by their commas and copied without checks. `out` must
+ * have tupleJsonBound() bytes of room. Returns the index after the object.
+ */
+export function writeTupleJson(out: Buffer, at: number, src: Uint8Array, from: number, to: number, idOpen: Buffer, index: number, group: GroupJson): number {
+  const format = group.format;
+  let p = put(out, at, idOpen);
+  p = putDecimal(out, p, index);
+  p = put(out, p, TIME_KEY);
+  let c = commaAfter(src, from);
+  p = putTime(out, p, src, from, c);
+  p = put(out, p, group.middle);
+  let start = c + 1;
+  c = commaAfter(src, start);
+  p = copy(out, p, src, start, c);
+  p = put(out, p, DST_IP_KEY);
+  start = c + 1;
+  c = commaAfter(src, start);
+  p = copy(out, p, src, start, c);
+  p = put(out, p, SRC_PORT_KEY);
+  start = c + 1;
+  c = commaAfter(src, start);
+  p = putNumber(out, p, src, start, c);
+  p = put(out, p, DST_PORT_KEY);
+  start = c + 1;
+  c = commaAfter(src, start);
+  p = putNumber(out, p, src, start, c);
+  // Protocol, then one letter each: direction, VNet state or NSG decision, and for NSG v2 the state.
+  let protocol: number;
+  if (format === 'vnet') {
+    protocol = 0;
+    for (c++; src[c] !== Char.COMMA; c++) protocol = protocol * 10 + (src[c] as number) - Char.ZERO;
   } else {
-    const k0 = vnet ? encryptionEnd + 1 : c6 + 7;
-    const k1 = text.indexOf(',', k0);
-    const k2 = text.indexOf(',', k1 + 1);
-    const k3 = text.indexOf(',', k2 + 1);
-    json +=
-      ',"packetsSent":' + counter(text.slice(k0, k1)) + ',"bytesSent":' + counter(text.slice(k1 + 1, k2)) +
-      ',"packetsReceived":' + counter(text.slice(k2 + 1, k3)) + ',"bytesReceived":' + counter(text.slice(k3 + 1, to)) + '}';
+    protocol = src[c + 1] === T ? 6 : 17;
+    c += 2;
   }
-  return json;
+  const direction = src[c + 1] as number;
+  const stateOrDecision = src[c + 3] as number;
+  const nsgState = format === 'nsg2' ? (src[c + 5] as number) : 0;
+  p = put(out, p, protocolToEncryption(format, protocol, direction, stateOrDecision, nsgState));
+  if (format === 'nsg1') return p;
+  if (format === 'vnet') {
+    start = c + 5;
+    c = commaAfter(src, start);
+    p = copy(out, p, src, start, c);
+    p = put(out, p, PACKETS_SENT_AFTER_ENCRYPTION);
+  } else {
+    c += 6;
+  }
+  // Four counters; the piece before the first one ends with its key.
+  for (let k = 0; k < 3; k++) {
+    start = c + 1;
+    c = commaAfter(src, start);
+    p = putCounter(out, p, src, start, c);
+    p = put(out, p, COUNTER_KEYS[k] as Buffer);
+  }
+  p = putCounter(out, p, src, c + 1, to);
+  out[p] = Char.CLOSE_BRACE;
+  return p + 1;
+}
+
+/** One tuple object as text, for callers outside an event body. */
+export function tupleJson(idBase: string, index: number, text: string, group: GroupJson): string {
+  const src = Buffer.from(text, 'latin1');
+  const idOpen = idOpening(idBase);
+  const out = Buffer.allocUnsafe(tupleJsonBound(src.length, idOpen, group));
+  return out.toString('utf8', 0, writeTupleJson(out, 0, src, 0, src.length, idOpen, index, group));
+}
+
+const D = 0x44, I = 0x49, T = 0x54;
+const PIECES = new Map<number, Buffer>();
+const FORMAT_CODES: Readonly<Record<TupleFormat, number>> = { vnet: 0, nsg2: 1, nsg1: 2 };
+
+/**
+ * `,"protocol":...` up to the encryption's value (VNet), the first counter's value (NSG v2) or the end of
+ * the object (NSG v1). It depends on five small values only, so it is made once per combination.
+ */
+function protocolToEncryption(format: TupleFormat, protocol: number, direction: number, stateOrDecision: number, nsgState: number): Buffer {
+  const key = (((FORMAT_CODES[format] * 256 + protocol) * 128 + direction) * 128 + stateOrDecision) * 128 + nsgState;
+  let piece = PIECES.get(key);
+  if (piece === undefined) {
+    const name = PROTOCOL_NAMES[String(protocol)];
+    const state = FLOW_STATES[String.fromCharCode(format === 'vnet' ? stateOrDecision : nsgState)];
+    const text =
+      `,"protocol":${protocol},"protocolName":${name === undefined ? 'null' : `"${name}"`},"direction":"${direction === I ? 'inbound' : 'outbound'}"` +
+      `,"decision":"${stateOrDecision === D ? 'deny' : 'allow'}","flowState":${format === 'nsg1' || state === undefined ? 'null' : `"${state}"`},"encryption":` +
+      (format === 'vnet' ? '"' : format === 'nsg2' ? 'null,"packetsSent":' : 'null,"packetsSent":null,"bytesSent":null,"packetsReceived":null,"bytesReceived":null}');
+    piece = latin1(text);
+    PIECES.set(key, piece);
+  }
+  return piece;
+}
+
+function commaAfter(src: Uint8Array, from: number): number {
+  let c = from;
+  while (src[c] !== Char.COMMA) c++;
+  return c;
+}
+
+/** Short pieces are copied in the loop: a native copy costs more than it saves below a few dozen bytes. */
+function put(out: Buffer, at: number, piece: Buffer): number {
+  const length = piece.length;
+  if (length > 32) {
+    out.set(piece, at);
+    return at + length;
+  }
+  for (let k = 0; k < length; k++) out[at + k] = piece[k] as number;
+  return at + length;
+}
+
+function copy(out: Buffer, at: number, src: Uint8Array, from: number, to: number): number {
+  let p = at;
+  for (let k = from; k < to; k++) out[p++] = src[k] as number;
+  return p;
+}
+
+/** A JSON number from grammar digits: leading zeros dropped ("0443" is not JSON). */
+function putNumber(out: Buffer, at: number, src: Uint8Array, from: number, to: number): number {
+  let first = from;
+  while (to - first > 1 && src[first] === Char.ZERO) first++;
+  return copy(out, at, src, first, to);
+}
+
+/** A counter: empty is null. */
+function putCounter(out: Buffer, at: number, src: Uint8Array, from: number, to: number): number {
+  return from === to ? put(out, at, NULL) : putNumber(out, at, src, from, to);
+}
+
+function putDecimal(out: Buffer, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let rest = value;
+  for (let k = at + digits - 1; k >= at; k--) {
+    out[k] = Char.ZERO + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return at + digits;
 }
 
 let cachedMinute = NaN;
-let cachedPrefix = '';
-/** `SS.mmmZ` for each millisecond of a minute, made on first use: tuples mostly repeat the same few. */
-const SECOND_TEXT: string[] = [];
+let cachedPrefix: Buffer = Buffer.alloc(0);
 
 /**
- * ISO 8601 with milliseconds. A record's tuples fall within a minute or two: the text up to the minute
- * comes from a one-entry cache and the rest from a table, so no Date is made per tuple.
+ * ISO 8601 with milliseconds. A record's tuples fall within a minute or two: the text up to the minute comes
+ * from a one-entry cache, seconds and milliseconds are written digit by digit, and no Date is made per tuple.
  */
-export function isoTime(text: string, from = 0, to = text.length): string {
+function putTime(out: Buffer, at: number, src: Uint8Array, from: number, to: number): number {
   let value = 0;
-  for (let k = from; k < to; k++) value = value * 10 + text.charCodeAt(k) - ZERO;
+  for (let k = from; k < to; k++) value = value * 10 + (src[k] as number) - Char.ZERO;
   const ms = value < SECONDS_LIMIT ? value * 1000 : value;
   const minute = Math.floor(ms / 60_000);
   if (minute !== cachedMinute) {
     cachedMinute = minute;
-    cachedPrefix = new Date(minute * 60_000).toISOString().slice(0, -7);
+    cachedPrefix = latin1(new Date(minute * 60_000).toISOString().slice(0, -7));
   }
+  let p = put(out, at, cachedPrefix);
   const rest = ms - minute * 60_000;
-  return cachedPrefix + (SECOND_TEXT[rest] ??= new Date(rest).toISOString().slice(-7));
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  out[p++] = Char.ZERO + Math.floor(seconds / 10);
+  out[p++] = Char.ZERO + (seconds % 10);
+  out[p++] = Char.DOT;
+  out[p++] = Char.ZERO + Math.floor(millis / 100);
+  out[p++] = Char.ZERO + (Math.floor(millis / 10) % 10);
+  out[p++] = Char.ZERO + (millis % 10);
+  out[p++] = 0x5a;
+  return p;
 }

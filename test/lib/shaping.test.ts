@@ -138,12 +138,30 @@ describe('tuples output', () => {
     expect(stats).toEqual(expect.objectContaining({ records: 2, tuples: 11, events: 11 }));
   });
 
-  it('packs tuple objects into envelopes under the limit', () => {
+  it('packs tuple objects into envelopes under the limit, greedily, as the same objects as one per event', () => {
     const { blob } = hourBlob(30, 40);
-    const { bodies, stats } = shape(frameRange(blob, 0, 'document').elements, 'tuples', 'envelope', 50_000);
+    const elements = frameRange(blob, 0, 'document').elements;
+    const { bodies, stats } = shape(elements, 'tuples', 'envelope', 50_000);
     for (const body of bodies) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(50_000);
-    expect(bodies.flatMap((body) => (JSON.parse(body) as { records: unknown[] }).records)).toHaveLength(1200);
+    const objects = bodies.map((body) => (JSON.parse(body) as { records: unknown[] }).records.map((object) => JSON.stringify(object)));
+    expect(objects.flat()).toHaveLength(1200);
     expect(stats.tuples).toBe(1200);
+    // Each body was closed only when the next object did not fit it.
+    for (const [k, body] of bodies.slice(0, -1).entries()) expect(Buffer.byteLength(body) + 1 + Buffer.byteLength(objects[k + 1]?.[0] ?? '')).toBeGreaterThan(50_000);
+    expect(objects.flat()).toEqual(shape(elements, 'tuples', 'single').bodies);
+  });
+
+  it('writes non-ASCII record strings as UTF-8 and counts their bytes', () => {
+    const { records } = hourBlob(3, 5);
+    const renamed = records.map((record) => record.replaceAll('"rule":"', '"rule":"règle-ü-'));
+    const blob = Buffer.from(`{"records":[${renamed.join(',')}]}`);
+    for (const packing of ['envelope', 'single'] as const) {
+      const { bodies, stats } = shape(frameRange(blob, 0, 'document').elements, 'tuples', packing, 4096);
+      expect(stats.bytesOut).toBe(bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0));
+      const rules = bodies.flatMap((body) => (packing === 'single' ? [JSON.parse(body) as { rule: string }] : (JSON.parse(body) as { records: { rule: string }[] }).records)).map((object) => object.rule);
+      expect(rules).toHaveLength(15);
+      for (const rule of rules) expect(rule).toMatch(/^règle-ü-/);
+    }
   });
 
   it('dead-letters records that are not JSON or fail the schema, and malformed tuples, and keeps the rest', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateRecord, type FlowLogRecord } from '../../src/lib/records';
 import { tupleCount, tupleGroups } from '../../src/lib/tupleGroups';
-import { contextJson, tupleIdPrefix, tupleJson } from '../../src/lib/tupleJson';
+import { groupJson, tupleIdPrefix, tupleJson } from '../../src/lib/tupleJson';
 import { parseTuple } from '../../src/lib/tuples';
 
 /** Tuple objects of docs/contract.md: every field, in the contract's order, for VNet and NSG records. */
@@ -52,11 +52,11 @@ function tupleObjects(record: FlowLogRecord, prefix: string, offset: number): { 
   const out: { json: string; object: TupleObject }[] = [];
   let index = 0;
   for (const group of tupleGroups(record)) {
-    const context = contextJson(group.context);
+    const shared = groupJson(group.context, group.format);
     for (const text of group.tuples) {
       const tuple = parseTuple(text, group.format);
       if (typeof tuple === 'string') throw new Error(`fixture tuple "${text}" is malformed: ${tuple}`);
-      const json = tupleJson(`${prefix}-${offset}-${index}`, text, group.format, context);
+      const json = tupleJson(`${prefix}-${offset}-`, index, text, shared);
       out.push({ json, object: JSON.parse(json) as TupleObject });
       index++;
     }
