@@ -49,9 +49,7 @@ export function idOpening(idBase: string): Buffer {
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
 const TIME_KEY = latin1('","time":"');
-const DST_IP_KEY = latin1('","dstIP":"');
-const SRC_PORT_KEY = latin1('","srcPort":');
-const DST_PORT_KEY = latin1(',"dstPort":');
+const ADDRESS_PORT_KEYS = [latin1('","dstIP":"'), latin1('","srcPort":'), latin1(',"dstPort":')] as const;
 const PACKETS_SENT_AFTER_ENCRYPTION = latin1('","packetsSent":');
 const COUNTER_KEYS = [latin1(',"bytesSent":'), latin1(',"packetsReceived":'), latin1(',"bytesReceived":')] as const;
 const NULL = latin1('null');
@@ -80,21 +78,14 @@ export function writeTupleJson(out: Buffer, at: number, src: Uint8Array, from: n
   let c = commaAfter(src, from);
   p = putTime(out, p, src, from, c);
   p = put(out, p, group.middle);
-  let start = c + 1;
-  c = commaAfter(src, start);
-  p = copy(out, p, src, start, c);
-  p = put(out, p, DST_IP_KEY);
-  start = c + 1;
-  c = commaAfter(src, start);
-  p = copy(out, p, src, start, c);
-  p = put(out, p, SRC_PORT_KEY);
-  start = c + 1;
-  c = commaAfter(src, start);
-  p = putNumber(out, p, src, start, c);
-  p = put(out, p, DST_PORT_KEY);
-  start = c + 1;
-  c = commaAfter(src, start);
-  p = putNumber(out, p, src, start, c);
+  let start = c;
+  // Source and destination IP, then the ports; the piece after each field ends with the next key.
+  for (let k = 0; k < 4; k++) {
+    start = c + 1;
+    c = commaAfter(src, start);
+    p = k < 2 ? copy(out, p, src, start, c) : putNumber(out, p, src, start, c);
+    if (k < 3) p = put(out, p, ADDRESS_PORT_KEYS[k] as Buffer);
+  }
   // Protocol, then one letter each: direction, VNet state or NSG decision, and for NSG v2 the state.
   let protocol: number;
   if (format === 'vnet') {
