@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Char } from './charCodes';
 import { errorMessage } from './errors';
 import type { ShapingConfig } from './config';
 import type { ByteRange, FramedElement, TupleSpan } from './framing';
@@ -8,7 +9,6 @@ import { recordWith, splitRecord, type TuplePick } from './split';
 import { tupleGroups, type TupleGroup } from './tupleGroups';
 import { groupJson, idOpening, tupleJsonBound, writeTupleJson, type GroupJson } from './tupleJson';
 import { tupleProblem } from './tuples';
-import { Char } from './charCodes';
 
 /**
  * Turns framed records into event bodies (docs/contract.md "Event bodies"): records forwarded byte-for-byte
@@ -120,12 +120,12 @@ export class FlowLogShaper {
     for (const [k, group] of fast.groups.entries()) {
       const span = fast.spans[k] as TupleSpan;
       if (span.count === 0) continue;
-      const json = groupJson(group.context, group.format);
+      const shared = groupJson(group.context, group.format);
       // The array's content, `"t1","t2",...`: each tuple is read in place between its quotes.
       const end = span.end - element.start;
       for (let from = span.start - element.start + 1; from < end; index++) {
         const to = bytes.indexOf(Char.QUOTE, from);
-        if (this.packTuple(bytes, from, to, idOpen, index, json)) {
+        if (this.packTuple(bytes, from, to, idOpen, index, shared)) {
           this.stats.tuples++;
         } else {
           // The tuple's JSON string, quotes included.
@@ -185,11 +185,11 @@ export class FlowLogShaper {
     let index = 0;
     let searchFrom = 0;
     for (const group of tupleGroups(parsed)) {
-      const json = groupJson(group.context, group.format);
+      const shared = groupJson(group.context, group.format);
       for (const text of group.tuples) {
         const problem = tupleProblem(text, group.format);
         // A tuple that follows the grammar is ASCII: latin1 gives its bytes.
-        if (problem === undefined && this.packTuple(Buffer.from(text, 'latin1'), 0, text.length, idOpen, index, json)) this.stats.tuples++;
+        if (problem === undefined && this.packTuple(Buffer.from(text, 'latin1'), 0, text.length, idOpen, index, shared)) this.stats.tuples++;
         else searchFrom = this.deadLetterTuple(element, text, searchFrom, index, problem ?? this.tooLarge('tuple object'));
         index++;
       }
