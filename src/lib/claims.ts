@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { blobName, type BlobRef } from './blobRef';
-import type { CheckpointDoc, CheckpointStore } from './checkpoints';
+import type { CheckpointDoc, CheckpointStore, Claim } from './checkpoints';
 import { ForwarderError } from './errors';
 import type { BlobSnapshot, FlowLogBlobs } from './flowLogBlobs';
-import { NOT_A_DOCUMENT, RecordFramer, type ByteRange, type FramedElement } from './framing';
+import { CLOSING_BYTES, NOT_A_DOCUMENT, RecordFramer, closingStart, type ByteRange, type FramedElement } from './framing';
 
 /**
  * Incremental claims (docs/contract.md "Delivery semantics"). Each claim takes the complete records between
@@ -72,8 +72,7 @@ async function claimOnce(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutco
   const loaded = await io.checkpoints.load(ref);
   const previous = loaded?.doc;
 
-  // Own properties only: an event id such as `constructor` must not find Object.prototype's.
-  const earlier = previous && Object.hasOwn(previous.claims, claimId) ? previous.claims[claimId] : undefined;
+  const earlier = previous && claimOf(previous, claimId);
   if (previous && earlier) {
     const replay = await io.blobs.read(ref, earlier.start, earlier.end);
     if (!replay) return { kind: 'blobGone' };
@@ -119,11 +118,16 @@ async function claimOnce(request: ClaimRequest, io: ClaimIO): Promise<ClaimOutco
 export function settleClaim(ref: BlobRef, claimId: string, checkpoints: CheckpointStore): Promise<void> {
   return untilWritten(`settle claim ${claimId} on ${blobName(ref)}`, async () => {
     const loaded = await checkpoints.load(ref);
-    const claim = loaded && Object.hasOwn(loaded.doc.claims, claimId) ? loaded.doc.claims[claimId] : undefined;
+    const claim = loaded && claimOf(loaded.doc, claimId);
     if (!loaded || !claim?.pending) return undefined;
     const settled = { ...loaded.doc, claims: { ...loaded.doc.claims, [claimId]: { start: claim.start, end: claim.end } }, updatedAt: new Date().toISOString() };
     return (await checkpoints.save(ref, settled, loaded.etag)) ? undefined : CONFLICT;
   });
+}
+
+/** The claim recorded under `claimId`. Own properties only: an id such as `constructor` must not find Object.prototype's. */
+function claimOf(doc: CheckpointDoc, claimId: string): Claim | undefined {
+  return Object.hasOwn(doc.claims, claimId) ? doc.claims[claimId] : undefined;
 }
 
 /** Claims recorded as pending whose sender may have stopped before sending: re-send them first. */
@@ -191,9 +195,10 @@ function frameNew(snapshot: BlobSnapshot, from: number, request: ClaimRequest): 
 function recordsEnd(snapshot: BlobSnapshot, from: number, length: number): number {
   const readEnd = from + snapshot.bytes.length;
   if (readEnd >= length) {
-    const tail = snapshot.bytes.toString('latin1', Math.max(0, length - from - 64), length - from);
-    const closing = /\]\s*\}\s*$/.exec(tail);
-    if (closing) return length - (tail.length - closing.index);
+    const end = Math.max(0, length - from);
+    const tailStart = Math.max(0, end - CLOSING_BYTES);
+    const closing = closingStart(snapshot.bytes.subarray(tailStart, end));
+    if (closing !== undefined) return from + tailStart + closing;
   }
   return Math.min(readEnd, length - 2);
 }

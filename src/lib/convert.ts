@@ -1,5 +1,5 @@
 import type { ShapingConfig } from './config';
-import { NOT_A_DOCUMENT, RecordFramer, type FramedElement, type FramerOptions } from './framing';
+import { CLOSING_BYTES, NOT_A_DOCUMENT, RecordFramer, closingStart, type FramedElement, type FramerOptions } from './framing';
 import { FlowLogShaper, type DeadLetterItem, type ShapeStats } from './shaping';
 import { tupleIdPrefix } from './tupleJson';
 
@@ -17,7 +17,6 @@ export interface ConvertOptions {
   /** The framer's limits, smaller in tests (see FramerOptions). */
   limits?: FramerOptions['limits'];
 }
-
 
 /** Yields the bodies completed by each chunk of input, then the last ones. Returns the statistics. */
 export async function* convertStream(chunks: AsyncIterable<Buffer>, options: ConvertOptions): AsyncGenerator<string[], ShapeStats> {
@@ -46,8 +45,8 @@ export async function* convertStream(chunks: AsyncIterable<Buffer>, options: Con
       continue;
     }
     seen?.push(chunk);
-    // Feed all but the last HELD_BYTES of the input so far.
-    const feedLength = Math.max(0, held.length + chunk.length - HELD_BYTES);
+    // Feed all but the last CLOSING_BYTES of the input so far.
+    const feedLength = Math.max(0, held.length + chunk.length - CLOSING_BYTES);
     let feed: Buffer[];
     if (feedLength <= held.length) {
       feed = [held.subarray(0, feedLength)];
@@ -64,8 +63,7 @@ export async function* convertStream(chunks: AsyncIterable<Buffer>, options: Con
     if (!framer.readingHeader()) seen = undefined;
   }
   if (!rejected) {
-    const closing = /\]\s*\}\s*$/.exec(held.toString('latin1'));
-    yield* shape(framer.push(closing ? held.subarray(0, closing.index) : held));
+    yield* shape(framer.push(held.subarray(0, closingStart(held))));
     if (framer.summary().mismatch) rejected = seen ?? [];
   }
   if (rejected) {
@@ -79,6 +77,3 @@ export async function* convertStream(chunks: AsyncIterable<Buffer>, options: Con
   if (bodies.length > 0) yield bodies;
   return shaper.stats;
 }
-
-/** Enough for the document's closing `]}` with any whitespace around it. */
-const HELD_BYTES = 64;

@@ -37,14 +37,12 @@ export class EventHubSender {
     for (const body of bodies) {
       const event = { body: Buffer.from(body), contentType: 'application/json' };
       if (batch.tryAdd(event)) continue;
-      if (batch.count === 0) {
-        throw new ForwarderError('SEND', `an event of ${event.body.length} bytes does not fit one Event Hubs batch (${batch.maxSizeInBytes} bytes): lower MAX_EVENT_BYTES`, false);
+      if (batch.count > 0) {
+        await this.sendBatch(batch, sent);
+        batch = await this.newBatch(partitionKey);
+        if (batch.tryAdd(event)) continue;
       }
-      await this.sendBatch(batch, sent);
-      batch = await this.newBatch(partitionKey);
-      if (!batch.tryAdd(event)) {
-        throw new ForwarderError('SEND', `an event of ${event.body.length} bytes does not fit one Event Hubs batch (${batch.maxSizeInBytes} bytes): lower MAX_EVENT_BYTES`, false);
-      }
+      throw new ForwarderError('SEND', `an event of ${event.body.length} bytes does not fit one Event Hubs batch (${batch.maxSizeInBytes} bytes): lower MAX_EVENT_BYTES`, false);
     }
     if (batch.count > 0) await this.sendBatch(batch, sent);
     return sent;

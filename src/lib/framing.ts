@@ -50,6 +50,14 @@ export interface FramedElement extends ByteRange {
 /** The dead-letter reason for bytes that do not start like `{"records":[`. */
 export const NOT_A_DOCUMENT = 'not a flow log document ({"records":[...]})';
 
+/** Enough bytes to hold a document's closing `]}` with any whitespace around it. */
+export const CLOSING_BYTES = 64;
+
+/** Where the closing `]}` (with any whitespace around it) starts in the last bytes of a document, or undefined. */
+export function closingStart(tail: Buffer): number | undefined {
+  return /\]\s*\}\s*$/.exec(tail.toString('latin1'))?.index;
+}
+
 /** Where a byte range begins: at offset 0 of the document, or just after a claimed record. */
 export type FrameStart = 'document' | 'afterRecord';
 
@@ -397,13 +405,22 @@ export class RecordFramer {
    * yet; without `atEnd`, the search waits at a record start whose element is not complete in these bytes.
    */
   private findRecordStart(bytes: Buffer, atEnd: boolean): number | undefined {
-    for (let comma = bytes.indexOf(Char.COMMA, this.searchFrom); comma !== -1; comma = bytes.indexOf(Char.COMMA, comma + 1)) {
-      const prefix = bytes.toString('latin1', comma, comma + RECORD_START_BYTES);
-      const verdict = RECORD_START.test(prefix) ? nextElementIsRecord(bytes.subarray(comma), this.maxRecordBytes) : mayBecomeRecordStart(prefix) ? 'needMoreBytes' : 'notRecord';
+    for (let comma = nextRecordStart(bytes, this.searchFrom); comma !== -1; comma = nextRecordStart(bytes, comma + 1)) {
+      const verdict = nextElementIsRecord(bytes.subarray(comma), this.maxRecordBytes);
       if (verdict === 'record') return comma;
       if (verdict === 'needMoreBytes' && !atEnd) {
         this.searchFrom = comma;
         return undefined;
+      }
+    }
+    if (!atEnd) {
+      // A record start cut short by the end of the bytes (nothing can follow it): wait there for more.
+      const tail = Math.max(this.searchFrom, bytes.length - RECORD_START_BYTES);
+      for (let comma = bytes.indexOf(Char.COMMA, tail); comma !== -1; comma = bytes.indexOf(Char.COMMA, comma + 1)) {
+        if (mayBecomeRecordStart(bytes.toString('latin1', comma))) {
+          this.searchFrom = comma;
+          return undefined;
+        }
       }
     }
     this.searchFrom = Math.max(1, bytes.length - RECORD_START_BYTES);
