@@ -58,6 +58,8 @@ const marker = (index: number): string => `\u0000${MARKER_NONCE}:${index}`;
 export class FlowLogShaper {
   readonly stats: ShapeStats = { records: 0, tuples: 0, events: 0, bytesOut: 0, deadLetters: 0 };
   private readonly packer: Packer;
+  /** While a record is shaped, its dead letters wait here: they go out only if the whole record is shaped. */
+  private heldDeadLetters: DeadLetterItem[] | undefined;
   /** Where a tuple object is written when the body being filled has no room for it in place. */
   private scratch = Buffer.alloc(0);
 
@@ -71,11 +73,21 @@ export class FlowLogShaper {
 
   /** Shapes one framed record. One that cannot be shaped, for whatever reason, is set aside, not thrown. */
   add(element: FramedElement): void {
+    const { records, tuples } = this.stats;
+    const held: DeadLetterItem[] = [];
+    this.heldDeadLetters = held;
     try {
       this.shape(element);
     } catch (error) {
-      this.deadLetter(element, `record could not be shaped (${errorMessage(error)})`);
+      // Set aside whole, once: the dead letters of its parts (malformed tuples) and its counts are dropped.
+      held.length = 0;
+      this.stats.records = records;
+      this.stats.tuples = tuples;
+      held.push({ start: element.start, end: element.end, bytes: element.bytes, reason: `record could not be shaped (${errorMessage(error)})` });
+    } finally {
+      this.heldDeadLetters = undefined;
     }
+    for (const item of held) this.deadLetter(item, item.reason);
   }
 
   private shape(element: FramedElement): void {
@@ -108,7 +120,7 @@ export class FlowLogShaper {
 
   private addFastRecord(element: FramedElement, fast: FastRecord): void {
     this.stats.tuples += fast.spans.reduce((sum, span) => sum + span.count, 0);
-    if (this.packer.add(element.bytes, element.bytes.length)) return;
+    if (this.packer.add(element.bytes, element.bytes.length, element.ascii)) return;
     const picks = fast.groups.map((group, k) => ({ outer: group.outer, inner: group.inner, tuples: spanTuples(fast, element, k) }));
     this.addParts(element, fast.parsed, picks, false);
   }
@@ -153,7 +165,7 @@ export class FlowLogShaper {
   private addRecord(element: FramedElement, parsed: FlowLogRecord): void {
     const { picks, tuples, hadBadTuples } = this.validTuples(element, parsed);
     this.stats.tuples += tuples;
-    if (!hadBadTuples && this.packer.add(element.bytes, element.bytes.length)) return;
+    if (!hadBadTuples && this.packer.add(element.bytes, element.bytes.length, element.ascii)) return;
     this.addParts(element, parsed, picks, hadBadTuples);
   }
 
@@ -237,8 +249,13 @@ export class FlowLogShaper {
   }
 
   private deadLetter(element: ByteRange, reason: string): void {
+    const item = { start: element.start, end: element.end, bytes: element.bytes, reason };
+    if (this.heldDeadLetters) {
+      this.heldDeadLetters.push(item);
+      return;
+    }
     this.stats.deadLetters++;
-    this.options.onDeadLetter({ start: element.start, end: element.end, bytes: element.bytes, reason });
+    this.options.onDeadLetter(item);
   }
 }
 

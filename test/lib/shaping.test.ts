@@ -207,6 +207,8 @@ describe('records that must be rebuilt or cannot be shaped', () => {
     const { bodies, deadLetters } = shape(frameRange(blob, 0, 'document').elements, 'records', 'single');
     expect(bodies).toEqual([vnetRecord]);
     expect(deadLetters.map((item) => item.reason)).toContainEqual(expect.stringMatching(/could not be shaped|not JSON/));
+    // Set aside once, whole: not also the malformed tuple inside it.
+    expect(deadLetters.map(({ start, end }) => [start, end])).toEqual([[12, 12 + withBadTuple.length]]);
   });
 
   it('dead-letters tuple objects too large for an event at their own byte ranges, also for identical tuples', () => {
