@@ -1,7 +1,7 @@
 import { InvocationContext, type EventGridEvent } from '@azure/functions';
 import { startAzurite } from '../src/dev/azurite';
-import { FlowLogGenerator } from '../src/dev/flowLogGenerator';
-import { NetworkWatcherWriter, blobCreatedEvent, type DeliveredBlobCreatedEvent } from '../src/dev/networkWatcherWriter';
+import type { DeliveredBlobCreatedEvent } from '../src/dev/networkWatcherWriter';
+import { simulateNetworkWatcher } from '../src/dev/simulator';
 import { forwardFlowLogs } from '../src/functions/forwardFlowLogs';
 import { BlobServiceClient } from '@azure/storage-blob';
 
@@ -28,25 +28,15 @@ export async function runHour(options: { commits?: number; tuplesPerCommit?: num
   const savedEnv = process.env;
   try {
     const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
-    const container = service.getContainerClient('insights-logs-flowlogflowevent');
-    await container.createIfNotExists();
     process.env = { ...savedEnv, FlowLogsStorage: azurite.connectionString, AzureWebJobsStorage: azurite.connectionString };
-
-    const generator = new FlowLogGenerator(2026);
-    const nic = generator.nic('vnet', 1);
     const hour = new Date(Date.UTC(2026, 10, 22, 10));
-    const blob = container.getBlockBlobClient(generator.blobPath(nic, hour));
-    const writer = new NetworkWatcherWriter(blob);
-    await writer.start();
-    const ref = { account: container.accountName, container: container.containerName, blobPath: blob.name };
     const context = new InvocationContext({ functionName: 'forwardFlowLogs', logHandler: () => undefined });
     const ours = { ms: [] as number[], bytes: 0, events: 0, records: 0 };
     const naive = { ms: [] as number[], bytes: 0, records: 0 };
     let lastEvent: DeliveredBlobCreatedEvent | undefined;
     // Each minute: Network Watcher commits, then both forwarders handle that commit's event.
-    for (let minute = 0; minute < commits; minute++) {
-      const record = generator.record(nic, new Date(hour.getTime() + (minute + 1) * 60_000), tuplesPerCommit);
-      const event = blobCreatedEvent(ref, await writer.append(record), blob.url);
+    for await (const { ref, event } of simulateNetworkWatcher(service, { kinds: ['vnet'], minutes: commits, tuplesPerRecord: tuplesPerCommit, seed: 2026, hour })) {
+      const blob = service.getContainerClient(ref.container).getBlobClient(ref.blobPath);
       lastEvent = event;
 
       let started = performance.now();

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { hourOfBlobPath, macOfBlobPath } from '../lib/blobPaths';
+import { hourOfBlobPath } from '../lib/blobPaths';
 import { blobName, isSafeBlobPath, type BlobRef } from '../lib/blobRef';
 import { pendingClaimIds } from '../lib/claims';
 import { readConfig, readEventHubTarget } from '../lib/config';
 import { EventHubSender } from '../lib/eventHubSender';
 import { createRuntime, type Runtime } from '../lib/runtime';
-import { addResult, claimAndSend, emptyResult, resendPendingClaims, type ClaimSendResult } from '../lib/sendClaims';
+import { addResult, claimAndSend, emptyResult, partitionKeyOf, resendPendingClaims, type ClaimSendResult } from '../lib/sendClaims';
 import { EVENT_HUB_OPTIONS, SHAPING_OPTIONS, STORAGE_OPTIONS, UsageError, integerOption, listOption, parseCommand, sendRetryOptions, settingsEnv, stringOption, timeOption, type CommandSpec } from './args';
 import type { CommandIO } from './io';
 import { Progress, formatBytes, formatDuration } from './progress';
@@ -108,8 +108,10 @@ export async function listBlobs(runtime: Runtime, account: string, containers: r
 function byPartitionKey(blobs: readonly ListedBlob[]): ListedBlob[][] {
   const groups = new Map<string, ListedBlob[]>();
   for (const blob of blobs) {
-    const key = macOfBlobPath(blob.ref.blobPath) ?? blobName(blob.ref);
-    groups.set(key, [...(groups.get(key) ?? []), blob]);
+    const key = partitionKeyOf(blob.ref);
+    const group = groups.get(key);
+    if (group) group.push(blob);
+    else groups.set(key, [blob]);
   }
   return [...groups.values()];
 }

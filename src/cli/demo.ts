@@ -72,8 +72,9 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
     const brokenNic = 0;
     const brokenMinute = Math.floor(minutes / 2);
     io.stderr.write(`demo: ${kinds.length} NICs (${nics} VNet, 1 NSG) x ${minutes} minutes; record ${brokenMinute + 1} of NIC 1 is written malformed\n`);
+    const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
     const commits: SimulatedCommit[] = [];
-    for await (const commit of simulateNetworkWatcher(BlobServiceClient.fromConnectionString(azurite.connectionString), {
+    for await (const commit of simulateNetworkWatcher(service, {
       kinds,
       minutes,
       tuplesPerRecord: integerOption(values, 'tuples', 60, 1, 10_000),
@@ -88,7 +89,7 @@ export async function runDemo(argv: readonly string[], io: CommandIO): Promise<n
       if (sender) await sender.send(bodies, macOfBlobPath(blob));
       await output.write(bodies.map((body) => `${body}\n`).join(''));
     });
-    const verdict = await verifyDelivery(commits, path.join(outDir, 'events.ndjson'), config, BlobServiceClient.fromConnectionString(azurite.connectionString));
+    const verdict = await verifyDelivery(commits, path.join(outDir, 'events.ndjson'), config, service);
     io.stdout.write(summary(verdict, delivery, sender !== undefined, outDir, performance.now() - started));
     return verdict.ok ? 0 : 1;
   } finally {

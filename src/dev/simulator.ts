@@ -1,6 +1,6 @@
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { BlobRef } from '../lib/blobRef';
-import { FlowLogGenerator, type FlowLogKind, type NicIdentity } from './flowLogGenerator';
+import { FlowLogGenerator, type FlowLogKind } from './flowLogGenerator';
 import { NetworkWatcherWriter, blobCreatedEvent, type DeliveredBlobCreatedEvent } from './networkWatcherWriter';
 
 /**
@@ -24,8 +24,6 @@ export interface SimulationOptions {
 }
 
 export interface SimulatedCommit {
-  nic: NicIdentity;
-  nicIndex: number;
   minute: number;
   ref: BlobRef;
   record: string;
@@ -53,7 +51,7 @@ export async function* simulateNetworkWatcher(service: BlobServiceClient, option
       const generated = generator.record(nic, time, options.tuplesPerRecord);
       const record = options.tamper ? options.tamper(nicIndex, minute, generated) : generated;
       const commit = await target.writer.append(record);
-      yield { nic, nicIndex, minute, ref: target.ref, record, event: blobCreatedEvent(target.ref, commit, target.url) };
+      yield { minute, ref: target.ref, record, event: blobCreatedEvent(target.ref, commit, target.url) };
     }
   }
 }

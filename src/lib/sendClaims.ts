@@ -27,6 +27,11 @@ export function addResult(total: ClaimSendResult, part: ClaimSendResult): void {
   for (const key of Object.keys(total) as (keyof ClaimSendResult)[]) total[key] += part[key];
 }
 
+/** The partition key a blob's events are sent with: its NIC's MAC address, so one NIC's events stay in order. */
+export function partitionKeyOf(ref: BlobRef): string {
+  return macOfBlobPath(ref.blobPath) ?? blobName(ref);
+}
+
 /** Re-sends the blob's pending claims left by an earlier run. */
 export async function resendPendingClaims(ref: BlobRef, runtime: Runtime, sender: EventHubSender): Promise<ClaimSendResult> {
   const result = emptyResult();
@@ -47,7 +52,7 @@ export async function claimAndSend(ref: BlobRef, claimId: string, contentLength:
 async function sendClaim(ref: BlobRef, claimId: string, claim: ClaimOutcome, runtime: Runtime, sender: EventHubSender): Promise<ClaimSendResult> {
   if (claim.kind !== 'claimed' && claim.kind !== 'redelivered') return emptyResult();
   const { bodies, stats } = await shapeClaim(ref, claimId, claim, runtime);
-  await sender.send(bodies, macOfBlobPath(ref.blobPath) ?? blobName(ref));
+  await sender.send(bodies, partitionKeyOf(ref));
   await settleClaim(ref, claimId, runtime.checkpoints);
   return { ...stats, bytesClaimed: claim.end - claim.start, claims: 1 };
 }
