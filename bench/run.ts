@@ -3,11 +3,8 @@ import { mkdirSync, writeFileSync, createWriteStream, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
-import { frameRange } from '../src/lib/framing';
-import { parseRecord } from '../src/lib/records';
-import { tupleCount, tupleGroups } from '../src/lib/tupleGroups';
 import { runHour, type HourResult } from './hour';
-import { flowLogDocument } from './inputs';
+import { countRecords, flowLogDocument } from './inputs';
 import { MAX_EVENT_BYTES, measureThroughput, type ThroughputRow } from './throughput';
 import { FlowLogGenerator } from '../src/dev/flowLogGenerator';
 
@@ -68,18 +65,6 @@ async function main(): Promise<void> {
   mkdirSync(path.join(__dirname, '../../bench/results'), { recursive: true });
   writeFileSync(path.join(__dirname, '../../bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwritten to bench/results/latest.json in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-}
-
-function countRecords(blob: Buffer): { records: number; tuples: number } {
-  let records = 0;
-  let tuples = 0;
-  for (const element of frameRange(blob, 0, 'document').elements) {
-    const parsed = parseRecord(element.bytes);
-    if (typeof parsed === 'string') throw new Error(`bench input has an invalid record: ${parsed}`);
-    records++;
-    tuples += tupleCount(tupleGroups(parsed));
-  }
-  return { records, tuples };
 }
 
 function ratio(rows: ThroughputRow[], ours: string, baseline: string): number {

@@ -104,8 +104,8 @@ async function replayBlob(container: ContainerClient, name: string, runtime: Run
     } else {
       addResult(result, await claimAndSend(decision.ref, decision.eventId, decision.contentLength, decision.eTag, runtime, sender));
     }
-    // Progress per event: a replay stopped half-way resumes after the last event sent.
-    await blob.setMetadata({ ...metadata, [REPLAYED_EVENTS]: String(index + 1) });
+    // Progress per event: a replay stopped half-way resumes after the last event sent (the last is written below).
+    if (index + 1 < events.length) await blob.setMetadata({ ...metadata, [REPLAYED_EVENTS]: String(index + 1) });
   }
   await blob.setMetadata({ ...metadata, [REPLAYED_EVENTS]: String(events.length), [REPLAYED_AT]: new Date().toISOString() });
   return { result, ignored };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FlowLogGenerator } from '../../src/dev/flowLogGenerator';
+import { FlowLogGenerator, seededRandom } from '../../src/dev/flowLogGenerator';
 import { RecordFramer, frameRange, type FramedElement, type FramerOptions } from '../../src/lib/framing';
 import { parseRecord } from '../../src/lib/records';
 
@@ -149,19 +149,9 @@ describe('framing any bytes: a fuzz of good, torn and wrong-bracket records, gar
   const claims = { closingInRange: false } as const;
   const convertLike = { closingInRange: false, settleWhileOpen: true, limits: { maxRecordBytes: 8192, settleStepBytes: 2048 } } as const;
 
-  function random(seed: number): () => number {
-    let state = seed;
-    return () => {
-      state = (state + 0x6d2b79f5) | 0;
-      let t = Math.imul(state ^ (state >>> 15), 1 | state);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   /** A claimed range (starting at a record boundary): its good records, and its bytes. */
   function range(seed: number, parts: number, longJunk = false): { good: string[]; bytes: Buffer } {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const good: string[] = [];
     const pieces: string[] = [];
     for (let i = 0; i < parts; i++) {
@@ -220,7 +210,7 @@ describe('framing any bytes: a fuzz of good, torn and wrong-bracket records, gar
       const whole = frame(bytes, claims, () => bytes.length);
       expectCoverage(bytes, whole, false);
       expect(recordsIn(whole)).toEqual(good);
-      const next = random(seed * 31);
+      const next = seededRandom(seed * 31);
       for (const maxChunk of [1, 64, 4096]) {
         const chunked = frame(bytes, claims, () => 1 + Math.floor(next() * maxChunk), () => next() < 0.3);
         expect(shape(chunked)).toEqual(shape(whole));
@@ -237,7 +227,7 @@ describe('framing any bytes: a fuzz of good, torn and wrong-bracket records, gar
       expect(recordsIn(whole)).toEqual(good);
       expect(Math.max(...whole.map((element) => element.bytes.length))).toBeLessThanOrEqual(8192);
       fullPieces += whole.filter((element) => element.bytes.length === 8192).length;
-      const next = random(seed * 17);
+      const next = seededRandom(seed * 17);
       for (const maxChunk of [100, 3000]) {
         expect(shape(frame(bytes, convertLike, () => 1 + Math.floor(next() * maxChunk)))).toEqual(shape(whole));
       }
