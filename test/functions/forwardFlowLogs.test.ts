@@ -1,5 +1,6 @@
 import { recordsOf, invoke, shuffled, writeHour } from '../support/hour';
 import { listBlobNames, useForwarderEnvironment } from '../support/storage';
+import { tupleStringsIn } from '../support/tuples';
 
 /**
  * The function end to end against Azurite: blobs written commit by commit the way Network Watcher writes
@@ -102,7 +103,7 @@ describe('records and packing', () => {
     const hour = await writeHour(containers.flowLogs, { commits: 10, tuplesPerRecord: 12 });
     const bodies = await deliverAll(shuffled(hour.events), 'sequential');
     const tuples = bodies.flatMap((body) => (JSON.parse(body) as { records: { id: string; srcIP: string }[] }).records);
-    const written = hour.records.flatMap((record) => tupleStrings(record));
+    const written = hour.records.flatMap((record) => tupleStringsIn(record));
     expect(tuples).toHaveLength(written.length);
     expect(new Set(tuples.map((t) => t.id)).size).toBe(written.length);
     const redelivered = await invoke(hour.events[4]);
@@ -119,8 +120,8 @@ describe('records and packing', () => {
     for (const body of bodies) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(8192);
     const parts = recordsOf(bodies).map((part) => JSON.parse(part) as { flowLogGUID: string });
     expect(parts.length).toBeGreaterThan(9);
-    const forwardedTuples = parts.flatMap((part) => tupleStrings(JSON.stringify(part)));
-    const writtenTuples = hour.records.flatMap((record) => tupleStrings(record));
+    const forwardedTuples = parts.flatMap((part) => tupleStringsIn(JSON.stringify(part)));
+    const writtenTuples = hour.records.flatMap((record) => tupleStringsIn(record));
     expect(forwardedTuples.sort()).toEqual(writtenTuples.sort());
     const guids = new Set(parts.map((part) => part.flowLogGUID));
     expect(guids.size).toBe(3); // every part still carries its record's fields
@@ -163,6 +164,3 @@ describe('input that cannot be forwarded', () => {
   });
 });
 
-function tupleStrings(recordJson: string): string[] {
-  return [...recordJson.matchAll(/"(\d{10,13},[^"]+)"/g)].map((match) => match[1] ?? '');
-}

@@ -4,6 +4,7 @@ import { frameRange, type FramedElement } from '../../src/lib/framing';
 import { FlowLogShaper, type DeadLetterItem } from '../../src/lib/shaping';
 import { readTupleArray, tupleMatches } from '../../src/lib/tupleGrammar';
 import { malformedField, parseTuple, type TupleFormat } from '../../src/lib/tuples';
+import { tupleStringsIn } from '../support/tuples';
 
 /**
  * The fast path (tuple arrays validated in place by the framer, records checked on their skeleton) must give
@@ -93,8 +94,8 @@ describe('the tuple grammar, one tuple and whole arrays', () => {
     const random = seededRandom(99);
     const generator = new FlowLogGenerator(5);
     const formats: [TupleFormat, string[]][] = [
-      ['vnet', tuplesOf(generator.record(generator.nic('vnet', 1), new Date(Date.UTC(2026, 0, 1, 0, 1)), 200))],
-      ['nsg2', tuplesOf(generator.record(generator.nic('nsg', 2), new Date(Date.UTC(2026, 0, 1, 0, 1)), 200))],
+      ['vnet', tupleStringsIn(generator.record(generator.nic('vnet', 1), new Date(Date.UTC(2026, 0, 1, 0, 1)), 200))],
+      ['nsg2', tupleStringsIn(generator.record(generator.nic('nsg', 2), new Date(Date.UTC(2026, 0, 1, 0, 1)), 200))],
     ];
     formats.push(['nsg1', (formats[1]?.[1] ?? []).map((tuple) => tuple.split(',').slice(0, 8).join(','))]);
     let rejected = 0;
@@ -119,6 +120,3 @@ describe('the tuple grammar, one tuple and whole arrays', () => {
   });
 });
 
-function tuplesOf(record: string): string[] {
-  return [...record.matchAll(/"(\d{10,13},[^"]+)"/g)].map((match) => match[1] ?? '');
-}

@@ -7,6 +7,18 @@ import { parseRecord } from '../../src/lib/records';
 const fixture = (name: string): Buffer => readFileSync(path.join(__dirname, '../../fixtures', name));
 const texts = (elements: FramedElement[]): string[] => elements.map((element) => element.bytes.toString());
 
+/** Feeds `bytes` in chunks of the sizes given, settling after a chunk when asked, then finishes: what the function and convert do. */
+function frameInChunks(framer: RecordFramer, bytes: Buffer, chunkSizes: () => number, settleSometimes?: () => boolean): FramedElement[] {
+  const out: FramedElement[] = [];
+  for (let i = 0; i < bytes.length; ) {
+    const size = chunkSizes();
+    out.push(...framer.push(bytes.subarray(i, i + size)));
+    if (settleSometimes?.()) out.push(...framer.settle());
+    i += size;
+  }
+  return [...out, ...framer.finish()];
+}
+
 describe('frameRange', () => {
   it('finds the records of both Microsoft samples at their exact offsets', () => {
     for (const name of ['vnet-sample.PT1H.json', 'nsg-v2-sample.PT1H.json']) {
@@ -95,11 +107,7 @@ describe('records cut short', () => {
 
   /** Frames a document in chunks of `size` bytes, then finishes it: what the function and convert do. */
   function frameAll(document: string, size: number): FramedElement[] {
-    const bytes = Buffer.from(document);
-    const framer = new RecordFramer(0, 'document');
-    const out: FramedElement[] = [];
-    for (let i = 0; i < bytes.length; i += size) out.push(...framer.push(bytes.subarray(i, i + size)));
-    return [...out, ...framer.finish()];
+    return frameInChunks(new RecordFramer(0, 'document'), Buffer.from(document), () => size);
   }
 
   it('set a broken record aside and keep every whole record after it, however the bytes are chunked', () => {
@@ -177,15 +185,7 @@ describe('framing any bytes: a fuzz of good, torn and wrong-bracket records, gar
   }
 
   function frame(bytes: Buffer, options: FramerOptions, chunkSizes: () => number, settleSometimes?: () => boolean): FramedElement[] {
-    const framer = new RecordFramer(1000, 'afterRecord', options);
-    const out: FramedElement[] = [];
-    for (let i = 0; i < bytes.length; ) {
-      const size = chunkSizes();
-      out.push(...framer.push(bytes.subarray(i, i + size)));
-      if (settleSometimes?.()) out.push(...framer.settle());
-      i += size;
-    }
-    return [...out, ...framer.finish()];
+    return frameInChunks(new RecordFramer(1000, 'afterRecord', options), bytes, chunkSizes, settleSometimes);
   }
 
   const shape = (elements: FramedElement[]): { start: number; end: number; text: string }[] => elements.map(({ start, end, bytes }) => ({ start, end, text: bytes.toString() }));
